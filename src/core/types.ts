@@ -16,6 +16,7 @@ export type Fence = (typeof FENCES)[number];
 export const REASONS = [
   'invalid-state', // the command is not accepted in this attribute/state (FIG.4 and docs/pair-commands.md)
   'peer-unreachable', // the P side (or the peer array) cannot be reached
+  'array-unreachable', // a client (CLI, host agent) cannot reach the array it talks to
   'not-paired', // the volume is SMPL
   'not-found', // no such volume / pair / group
   'exists', // name already used

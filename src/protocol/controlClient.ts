@@ -24,7 +24,7 @@ export class ControlClient {
     return this.call<T>('DELETE', path);
   }
 
-  /** Any transport failure becomes ABNORMAL `peer-unreachable`, so callers handle one shape. */
+  /** Any transport failure becomes ABNORMAL `array-unreachable`, so callers handle one shape. */
   async call<T extends object>(method: string, path: string, body?: object, timeoutMs?: number): Promise<CommandResult<T>> {
     const url = new URL(path, this.target.url);
     try {
@@ -44,7 +44,7 @@ export class ControlClient {
         return abnormal('io-error', `array answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
       }
     } catch (err) {
-      return abnormal('peer-unreachable', `cannot reach array at ${this.target.url}: ${(err as Error).message}`);
+      return abnormal('array-unreachable', `cannot reach array at ${this.target.url}: ${(err as Error).message}`);
     }
   }
 }
