@@ -51,3 +51,8 @@ export function abnormal(reason: Reason, message: string): Abnormal {
 export function displayState(attribute: Attribute, state: PairState): string {
   return attribute === 'S-VOL' && state === 'PSUS' ? 'SSUS' : state;
 }
+
+/** Tells an ABNORMAL END from any NORMAL answer (results and decisions alike). */
+export function isAbnormal<T extends object>(x: T | Abnormal): x is Abnormal {
+  return (x as Partial<Abnormal>).result === 'ABNORMAL';
+}
