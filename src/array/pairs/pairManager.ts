@@ -1,0 +1,868 @@
+// The pair layer of one array (SPEC §3, §6): pair records, commands, the peer-side protocol,
+// reservations of determining pairs. The array holding the P-VOL decides every state change;
+// commands given to the S side are forwarded to it. Every change is persisted before it is
+// acted upon or answered; each command on a pair runs alone (per-pair queue).
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { decidePairCommand, onCopyComplete, onLinkLost, type PairCommand, type PairSnapshot } from '../../core/pairCommand.js';
+import { onCopyFailure } from '../../core/fence.js';
+import { decideReserve, decideRelease } from '../../core/reservation.js';
+import { compareGenerations, forkGeneration, type Generation } from '../../core/generation.js';
+import { abnormal, displayState, type Abnormal, type Attribute, type PairState, type Reason } from '../../core/types.js';
+import type { ArrayEvent, PairCreateRequest, PairInfo } from '../../protocol/control.js';
+import type { Logger } from '../../log.js';
+import type { PeerLink } from '../peer/link.js';
+import type { VolumeStore } from '../volumeStore.js';
+import { CopyEngine } from './copyEngine.js';
+import { PairRuntime } from './pairRuntime.js';
+import type { PairRecord } from './pairRecord.js';
+import type { PairStore } from './pairStore.js';
+import type { PairOp, PairResult, PairService, ReservationResult } from './pairService.js';
+import {
+  PeerKind,
+  encodeReason,
+  type CommandMsg,
+  type CreateMsg,
+  type GroupMsg,
+  type NameMsg,
+  type PromoteMsg,
+  type SyncMsg,
+  type SyncReply,
+  type UpdateMsg,
+} from './peerMessages.js';
+import { RegionTracker } from './regionTracker.js';
+import { SerialQueue } from './serialQueue.js';
+
+export interface PairManagerOptions {
+  name: string;
+  dataDir: string;
+  regionSize: number;
+  defaultPace: number;
+  store: PairStore;
+  volumes: VolumeStore;
+  link: PeerLink;
+  log: Logger;
+}
+
+const REASON_PREFIX = /^([a-z-]+): (.*)$/s;
+
+export class PairManager implements PairService {
+  readonly events = new EventEmitter();
+  private readonly pairs = new Map<string, PairRuntime>();
+  private readonly queue = new SerialQueue();
+  private readonly bitmapDir: string;
+
+  constructor(private readonly o: PairManagerOptions) {
+    this.bitmapDir = join(o.dataDir, 'bitmaps');
+    mkdirSync(this.bitmapDir, { recursive: true });
+    this.events.setMaxListeners(0);
+  }
+
+  /** Load every pair record; pairs that were copying or paired wait for the link (PSUE until then). */
+  open(): void {
+    for (const rec of this.o.store.load()) {
+      const rt = this.attach(rec);
+      if (!rt) continue;
+      const next = onLinkLost(rec.state);
+      if (next !== rec.state) {
+        this.o.log.info({ pair: rec.name, from: rec.state, to: next }, 'pair was copying or paired at start: suspended until the peer link is up');
+        rec.resyncPending = true;
+        this.setState(rt, next, 'array restarted');
+      }
+    }
+    this.o.volumes.setInUseLookup((volume) => {
+      for (const rt of this.pairs.values()) if (rt.rec.localVolume === volume) return rt.rec.name;
+      return undefined;
+    });
+    this.registerPeerHandlers();
+    this.o.link.on('up', () => void this.onLinkUp());
+    this.o.link.on('down', (reason: string) => this.onLinkDown(reason));
+  }
+
+  close(): void {
+    for (const rt of this.pairs.values()) {
+      rt.copy?.stop();
+      rt.tracker.close();
+    }
+  }
+
+  /** The device the NBD server exports for a volume: paired volumes get the pair's rules. */
+  deviceFor(volumeName: string): PairRuntime['device'] | undefined {
+    for (const rt of this.pairs.values()) if (rt.rec.localVolume === volumeName) return rt.device;
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  list(): PairInfo[] {
+    return [...this.pairs.values()].map((rt) => this.info(rt));
+  }
+
+  get(name: string): PairInfo | undefined {
+    const rt = this.pairs.get(name);
+    return rt && this.info(rt);
+  }
+
+  info(rt: PairRuntime): PairInfo {
+    const r = rt.rec;
+    const access = rt.access();
+    const dirty = rt.tracker.dirtyCount();
+    return {
+      name: r.name,
+      group: r.group,
+      attribute: r.attribute,
+      state: r.state,
+      displayState: displayState(r.attribute, r.state),
+      fence: r.fence,
+      localVolume: r.localVolume,
+      remoteVolume: r.remoteVolume,
+      localArray: this.o.name,
+      remoteArray: r.remoteArray,
+      svolWritable: r.svolWritable,
+      copyPercent: copyPercent(r.state, r.copyTotal, dirty, rt.tracker.regionCount),
+      changedPercent: pct(dirty, rt.tracker.regionCount),
+      copyRate: rt.copy?.active ? rt.copy.rate() : 0,
+      peerConnected: this.o.link.connected,
+      holder: r.holder,
+      splitBrain: r.splitBrain,
+      access: access.write === 'allowed' ? 'read-write' : access.read ? 'read-only' : 'none',
+    };
+  }
+
+  waitForState(name: string, state: PairState, timeoutMs: number): Promise<PairResult> {
+    const rt = this.pairs.get(name);
+    if (!rt) return Promise.resolve(abnormal('not-found', `no pair named ${name}`));
+    const matches = () => {
+      const cur = this.pairs.get(name);
+      return cur !== undefined && (cur.rec.state === state || displayState(cur.rec.attribute, cur.rec.state) === state);
+    };
+    if (matches()) return Promise.resolve(this.normal(rt));
+    return new Promise((resolve) => {
+      const onEvent = (e: ArrayEvent) => {
+        if (e.pair !== name || !matches()) return;
+        finish();
+        resolve(this.normal(this.pairs.get(name)!));
+      };
+      const timer = setTimeout(() => {
+        finish();
+        const cur = this.pairs.get(name);
+        resolve(abnormal('invalid-state', `pair ${name} did not reach ${state} within ${timeoutMs} ms (now ${cur ? cur.rec.state : 'deleted'})`));
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        this.events.off('event', onEvent);
+      };
+      this.events.on('event', onEvent);
+    });
+  }
+
+  // ---------------------------------------------------------------- create / delete
+
+  create(req: PairCreateRequest): Promise<PairResult> {
+    return this.queue.run(req.name, async () => {
+      if (this.pairs.has(req.name)) return abnormal('exists', `pair ${req.name} already exists`);
+      const vol = this.o.volumes.get(req.pvol);
+      if (!vol) return abnormal('not-found', `no volume named ${req.pvol} on array ${this.o.name}`);
+      const user = this.o.volumes.isInUse(req.pvol);
+      if (user) return abnormal('invalid-state', `volume ${req.pvol} is already in pair ${user}`);
+      if (!this.o.link.connected || !this.o.link.peerName) return abnormal('peer-unreachable', 'the peer array is not connected');
+      const state: PairState = req.nocopy ? 'PAIR' : 'COPY';
+      const generation: Generation = { current: randomUUID(), parent: null };
+      const msg: CreateMsg = {
+        name: req.name,
+        group: req.group ?? null,
+        fence: req.fence ?? 'never',
+        pace: req.pace ?? this.o.defaultPace,
+        pvolArray: this.o.name,
+        pvol: req.pvol,
+        svol: req.svol,
+        state,
+        generation,
+        regionSize: this.o.regionSize,
+        size: vol.size,
+      };
+      const peer = await this.ask(PeerKind.create, msg);
+      if (peer) return peer;
+      const rec: PairRecord = {
+        name: req.name,
+        group: msg.group,
+        attribute: 'P-VOL',
+        state,
+        fence: msg.fence,
+        localVolume: req.pvol,
+        remoteVolume: req.svol,
+        remoteArray: this.o.link.peerName,
+        svolWritable: false,
+        pvolTakeover: false,
+        splitBrain: false,
+        resyncPending: false,
+        swapping: false,
+        pace: msg.pace,
+        generation,
+        holder: null,
+        copyTotal: 0,
+      };
+      this.o.store.save(rec);
+      const rt = this.attach(rec)!;
+      this.emit(rt, 'SMPL', state, 'pair created');
+      if (state === 'COPY') {
+        rt.tracker.markAllDirty();
+        this.startCopy(rt);
+      }
+      return this.normal(rt);
+    });
+  }
+
+  delete(name: string): Promise<PairResult> {
+    return this.queue.run(name, async () => {
+      const rt = this.pairs.get(name);
+      if (!rt) return abnormal('not-found', `no pair named ${name}`);
+      if (rt.rec.attribute === 'S-VOL') {
+        if (!this.o.link.connected) return abnormal('peer-unreachable', `the P side of ${name} cannot be reached; delete it there, or take over with --force first`);
+        return this.forward<PairResult>(PeerKind.command, { name, op: { kind: 'delete' } } satisfies CommandMsg);
+      }
+      const info = this.info(rt);
+      this.drop(rt, 'pair deleted');
+      if (this.o.link.connected) await this.o.link.request(PeerKind.remove, { name } satisfies NameMsg).catch(() => undefined);
+      return { result: 'NORMAL', pair: { ...info, state: 'SMPL', displayState: 'SMPL', attribute: 'SMPL', access: 'read-write' } };
+    });
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  command(name: string, op: PairOp): Promise<PairResult> {
+    return this.queue.run(name, () => this.commandNow(name, op));
+  }
+
+  private async commandNow(name: string, op: PairOp): Promise<PairResult> {
+    const rt = this.pairs.get(name);
+    if (!rt) return abnormal('not-found', `no pair named ${name}`);
+    if (rt.rec.attribute === 'P-VOL') return this.execute(rt, op, 'P-VOL');
+    if (!this.o.link.connected) {
+      // Only a forced S-VOL takeover is decided here; everything else needs the P side.
+      const d = decidePairCommand(this.snapshot(rt), 'S-VOL', toCommand(op, 'S-VOL'), { peerReachable: false });
+      if ('result' in d) return d;
+      if (d.noop) return this.normal(rt);
+      if (d.next === 'SSWS') return this.svolTakeover(rt);
+      return abnormal('peer-unreachable', `the P side of ${name} cannot be reached`);
+    }
+    const res = await this.forward<PairResult>(PeerKind.command, { name, op } satisfies CommandMsg);
+    if (res.result === 'ABNORMAL') return res;
+    const now = this.pairs.get(name);
+    return now ? this.normal(now) : res;
+  }
+
+  groupCommand(group: string, op: PairOp): Promise<import('../../core/types.js').CommandResult<{ pairs: PairInfo[] }>> {
+    return this.queue.run(`group:${group}`, async () => {
+      const members = [...this.pairs.values()].filter((rt) => rt.rec.group === group);
+      if (members.length === 0) return abnormal('not-found', `no pairs in group ${group}`);
+      if (members.some((rt) => rt.rec.attribute !== members[0].rec.attribute)) {
+        return abnormal('invalid-state', `group ${group} has both P-VOLs and S-VOLs on this array`);
+      }
+      if (members[0].rec.attribute === 'S-VOL') {
+        if (!this.o.link.connected) return abnormal('peer-unreachable', `the P side of group ${group} cannot be reached`);
+        const res = await this.forward<import('../../core/types.js').CommandResult<{ pairs: PairInfo[] }>>(PeerKind.group, { group, op } satisfies GroupMsg);
+        if (res.result === 'ABNORMAL') return res;
+        return { result: 'NORMAL', pairs: members.map((rt) => this.info(rt)) };
+      }
+      return this.groupOnPrimary(members, op);
+    });
+  }
+
+  /** All members are decided first; only when every one is accepted do they change, in one turn. */
+  private async groupOnPrimary(members: PairRuntime[], op: PairOp): Promise<import('../../core/types.js').CommandResult<{ pairs: PairInfo[] }>> {
+    for (const rt of members) {
+      const d = decidePairCommand(this.snapshot(rt), 'P-VOL', toCommand(op, 'P-VOL'), { peerReachable: this.o.link.connected });
+      if ('result' in d) return abnormal(d.reason, `${rt.rec.name}: ${d.message}`);
+    }
+    const results = await Promise.all(members.map((rt) => this.execute(rt, op, 'P-VOL')));
+    const bad = results.find((r): r is Abnormal => r.result === 'ABNORMAL');
+    if (bad) return bad;
+    return { result: 'NORMAL', pairs: members.map((rt) => this.info(rt)) };
+  }
+
+  /** Decide and apply a command on the array holding the P-VOL (or a forced S-VOL takeover). */
+  private async execute(rt: PairRuntime, op: PairOp | { kind: 'delete' }, givenTo: Attribute, holder?: string): Promise<PairResult> {
+    if (op.kind === 'delete') {
+      const info = this.info(rt);
+      this.drop(rt, `pair deleted (given to the ${givenTo})`);
+      if (this.o.link.connected) await this.o.link.request(PeerKind.remove, { name: rt.rec.name } satisfies NameMsg).catch(() => undefined);
+      return { result: 'NORMAL', pair: { ...info, state: 'SMPL', displayState: 'SMPL', attribute: 'SMPL', access: 'read-write' } };
+    }
+    const cmd = toCommand(op, givenTo);
+    const d = decidePairCommand(this.snapshot(rt), givenTo, cmd, { peerReachable: this.o.link.connected });
+    if ('result' in d) return d;
+    if (d.noop) {
+      if (holder !== undefined) this.setHolder(rt, holder);
+      return this.normal(rt);
+    }
+    if (d.swapRoles) return this.swap(rt, d.copy === 'full', holder);
+    const r = rt.rec;
+    const from = r.state;
+    if (op.kind === 'split') {
+      rt.copy?.stop();
+      r.svolWritable = d.svolWritable;
+      r.resyncPending = false;
+    }
+    if (op.kind === 'takeover') r.pvolTakeover = d.pvolTakeover;
+    if (op.kind === 'resync' || op.kind === 'swap') {
+      r.pvolTakeover = false;
+      r.resyncPending = d.deferred;
+      if (d.copy === 'full') {
+        r.splitBrain = false;
+        rt.tracker.markAllDirty();
+      }
+    }
+    r.state = d.next;
+    if (holder !== undefined) r.holder = holder;
+    this.o.store.save(r);
+    this.emit(rt, from, d.next, `${op.kind} given to the ${givenTo}`);
+    if (d.next === 'COPY') await this.beginResync(rt);
+    else this.pushUpdate(rt, false);
+    return this.normal(rt);
+  }
+
+  /** Forced S-VOL takeover (SSWS): the S-VOL becomes writable without the P side. A possible data-loss point. */
+  private svolTakeover(rt: PairRuntime): PairResult {
+    const from = rt.rec.state;
+    rt.rec.state = 'SSWS';
+    rt.rec.generation = forkGeneration(rt.rec.generation, randomUUID());
+    rt.forked = true;
+    this.o.store.save(rt.rec);
+    this.o.log.warn({ pair: rt.rec.name, from }, 'FORCED S-VOL TAKEOVER (SSWS): writes acknowledged by the P-VOL after the link failed are not on this volume; possible data loss');
+    this.emit(rt, from, 'SSWS', 'forced S-VOL takeover (--force): possible data-loss point');
+    return this.normal(rt);
+  }
+
+  /**
+   * Swap at the P-side array (SPEC §6.4): this P-VOL stops accepting host writes (it becomes
+   * the S-VOL) before the peer is told to become the P-VOL, so the old P-VOL never accepts a
+   * write after the new one accepted its first.
+   */
+  private async swap(rt: PairRuntime, full: boolean, holder?: string): Promise<PairResult> {
+    const r = rt.rec;
+    const from = r.state;
+    rt.copy?.stop();
+    if (full) rt.tracker.markAllDirty();
+    r.attribute = 'S-VOL';
+    r.state = 'COPY';
+    r.swapping = true;
+    r.svolWritable = false;
+    r.pvolTakeover = false;
+    r.resyncPending = false;
+    r.splitBrain = false;
+    r.holder = null;
+    this.o.store.save(r);
+    this.emit(rt, from, 'COPY', 'swap: this volume is now the S-VOL');
+    const bits = Buffer.from(rt.tracker.dirty.bits).toString('base64');
+    try {
+      await this.o.link.request(PeerKind.promote, { name: r.name, bits, generation: r.generation } satisfies PromoteMsg);
+    } catch (err) {
+      // The peer may or may not have taken the P-VOL role; `swapping` makes the next link-up finish it.
+      this.o.log.warn({ pair: r.name, err: (err as Error).message }, 'swap: peer did not confirm the promotion; will retry at reconnect');
+      return abnormal('peer-unreachable', `swap of ${r.name} not confirmed by the peer: ${(err as Error).message}`);
+    }
+    this.finishSwap(rt);
+    if (holder !== undefined) this.setHolder(rt, holder);
+    return this.normal(rt);
+  }
+
+  private finishSwap(rt: PairRuntime): void {
+    rt.rec.swapping = false;
+    rt.tracker.clearDirty();
+    rt.forked = false;
+    this.o.store.save(rt.rec);
+  }
+
+  // ---------------------------------------------------------------- reservations (SPEC §6.1, §6.2)
+
+  reserve(name: string, host: string): Promise<ReservationResult> {
+    return this.queue.run(name, async () => {
+      const rt = this.pairs.get(name);
+      if (!rt) return abnormal('not-found', `no pair named ${name}`);
+      const d = decideReserve({ attribute: rt.rec.attribute, state: rt.rec.state, holder: rt.rec.holder }, host);
+      if ('result' in d) return d;
+      if (d.action === 'renewed') return { ...this.normal(rt), action: 'renewed' as const };
+      if (d.command === 'resync') {
+        // The P side: the resync and the reservation are one synchronous step.
+        const res = await this.execute(rt, { kind: 'resync' }, 'P-VOL', host);
+        return res.result === 'NORMAL' ? { ...res, action: 'reserved' as const } : res;
+      }
+      if (!this.o.link.connected) return abnormal('peer-unreachable', `the P side of ${name} cannot be reached`);
+      const res = await this.forward<PairResult>(PeerKind.command, { name, op: { kind: 'swap' } } satisfies CommandMsg);
+      if (res.result === 'ABNORMAL') return res;
+      const now = this.pairs.get(name);
+      if (!now) return abnormal('not-found', `pair ${name} disappeared during reserve`);
+      this.setHolder(now, host);
+      return { ...this.normal(now), action: 'reserved' as const };
+    });
+  }
+
+  release(name: string, host: string): Promise<ReservationResult> {
+    return this.queue.run(name, async () => {
+      const rt = this.pairs.get(name);
+      if (!rt) return abnormal('not-found', `no pair named ${name}`);
+      const d = decideRelease({ attribute: rt.rec.attribute, state: rt.rec.state, holder: rt.rec.holder }, host);
+      if ('result' in d) return d;
+      const res = rt.rec.attribute === 'P-VOL' ? await this.resetOnPrimary(rt, 'released by its holder') : await this.resetViaPrimary(rt);
+      if (res) return res;
+      this.setHolder(rt, null);
+      return { ...this.normal(rt), action: 'released' as const };
+    });
+  }
+
+  reset(name: string): Promise<ReservationResult> {
+    return this.queue.run(name, async () => {
+      const rt = this.pairs.get(name);
+      if (!rt) return abnormal('not-found', `no pair named ${name}`);
+      const res = rt.rec.attribute === 'P-VOL' ? await this.resetOnPrimary(rt, 'reset (challenge)') : await this.resetViaPrimary(rt);
+      if (res) return res;
+      this.setHolder(rt, null);
+      return { ...this.normal(rt), action: 'reset' as const };
+    });
+  }
+
+  /** Split the determining pair to PSUS (free) and drop both arrays' reservations. */
+  private async resetOnPrimary(rt: PairRuntime, why: string): Promise<Abnormal | null> {
+    const from = rt.rec.state;
+    rt.copy?.stop();
+    if (from === 'COPY' || from === 'PAIR' || from === 'PSUE') rt.rec.state = 'PSUS';
+    rt.rec.resyncPending = false;
+    rt.rec.holder = null;
+    this.o.store.save(rt.rec);
+    if (from !== rt.rec.state) this.emit(rt, from, rt.rec.state, why);
+    this.pushUpdate(rt, false);
+    if (this.o.link.connected) await this.o.link.request(PeerKind.dropHolder, { name: rt.rec.name } satisfies NameMsg).catch(() => undefined);
+    return null;
+  }
+
+  private async resetViaPrimary(rt: PairRuntime): Promise<Abnormal | null> {
+    if (!this.o.link.connected) return abnormal('peer-unreachable', `the P side of ${rt.rec.name} cannot be reached`);
+    try {
+      await this.o.link.request(PeerKind.reset, { name: rt.rec.name } satisfies NameMsg);
+      return null;
+    } catch (err) {
+      return toAbnormal(err);
+    }
+  }
+
+  private setHolder(rt: PairRuntime, holder: string | null): void {
+    if (rt.rec.holder === holder) return;
+    rt.rec.holder = holder;
+    this.o.store.save(rt.rec);
+    this.events.emit('event', this.event(rt, { type: 'reservation', holder }));
+  }
+
+  // ---------------------------------------------------------------- copy and failures
+
+  /** Resync: take the S side's changed regions into ours (union), then copy. */
+  private async beginResync(rt: PairRuntime): Promise<void> {
+    if (!this.o.link.connected) return;
+    try {
+      const reply = await this.o.link.request<{ bits: string }>(PeerKind.bits, { name: rt.rec.name } satisfies NameMsg);
+      this.mergeBits(rt, reply.bits);
+    } catch (err) {
+      this.linkFailure(rt, err);
+      return;
+    }
+    this.pushUpdate(rt, true);
+    this.startCopy(rt);
+  }
+
+  private mergeBits(rt: PairRuntime, base64: string | undefined): void {
+    if (!base64) return;
+    const theirs = Buffer.from(base64, 'base64');
+    const union = Uint8Array.from(rt.tracker.dirty.bits);
+    for (let i = 0; i < union.length && i < theirs.length; i++) union[i] |= theirs[i];
+    rt.tracker.replaceDirty(union);
+  }
+
+  private startCopy(rt: PairRuntime): void {
+    rt.copy?.stop();
+    rt.rec.copyTotal = Math.max(1, rt.tracker.dirtyCount());
+    this.o.store.save(rt.rec);
+    rt.copy = new CopyEngine(rt, this.o.link, { done: (x) => this.copyDone(x), failed: (x, err) => this.linkFailure(x, err) }, rt.rec.pace);
+    rt.copy.start();
+  }
+
+  private copyDone(rt: PairRuntime): void {
+    if (this.pairs.get(rt.rec.name) !== rt || rt.rec.attribute !== 'P-VOL') return;
+    const next = onCopyComplete(rt.rec.state);
+    if (next === rt.rec.state) return;
+    // Both sides hold the same data now: a fresh common generation.
+    rt.rec.generation = { current: randomUUID(), parent: null };
+    rt.forked = false;
+    this.setState(rt, next, 'copy complete');
+    this.pushUpdate(rt, false);
+  }
+
+  /** The peer could not be reached for this pair: COPY/PAIR become PSUE, resync when it returns. */
+  private linkFailure(rt: PairRuntime, cause: unknown): void {
+    rt.copy?.stop();
+    const next = onLinkLost(rt.rec.state);
+    if (next === rt.rec.state) return;
+    rt.rec.resyncPending = true;
+    this.setState(rt, next, `remote copy failed: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+
+  private async copyFailed(rt: PairRuntime, cause: unknown): Promise<{ ack: boolean }> {
+    let marked = false;
+    if (rt.rec.fence === 'status' && this.o.link.connected) {
+      marked = await this.o.link.request(PeerKind.suspend, { name: rt.rec.name } satisfies NameMsg).then(
+        () => true,
+        () => false,
+      );
+    }
+    const outcome = onCopyFailure(rt.rec.fence, marked);
+    if (rt.rec.state !== outcome.next) this.linkFailure(rt, cause);
+    return { ack: outcome.ack };
+  }
+
+  private diverging(rt: PairRuntime): void {
+    rt.forked = true;
+    // Only a side that writes while the other is not receiving forks its generation: the P-VOL
+    // when suspended, an S-VOL after a forced takeover. An S-VOL split --svol-writable is
+    // overwritten by the next resync by design (Hitachi semantics) and does not fork.
+    if (rt.rec.attribute === 'P-VOL' || rt.rec.state === 'SSWS') {
+      rt.rec.generation = forkGeneration(rt.rec.generation, randomUUID());
+      this.o.store.save(rt.rec);
+    }
+  }
+
+  // ---------------------------------------------------------------- link up / down
+
+  private onLinkDown(reason: string): void {
+    this.o.log.warn({ reason }, 'peer link down');
+    this.events.emit('event', { time: new Date().toISOString(), array: this.o.name, type: 'peer', detail: `down: ${reason}` } satisfies ArrayEvent);
+    for (const rt of this.pairs.values()) this.linkFailure(rt, new Error(`peer link down: ${reason}`));
+  }
+
+  private async onLinkUp(): Promise<void> {
+    this.events.emit('event', { time: new Date().toISOString(), array: this.o.name, type: 'peer', detail: `up: ${this.o.link.peerName}` } satisfies ArrayEvent);
+    for (const rt of [...this.pairs.values()]) {
+      if (rt.rec.swapping) {
+        void this.queue.run(rt.rec.name, () => this.retryPromote(rt));
+      } else if (rt.rec.attribute === 'P-VOL') {
+        void this.queue.run(rt.rec.name, () => this.reconcile(rt));
+      }
+    }
+  }
+
+  private async retryPromote(rt: PairRuntime): Promise<void> {
+    const bits = Buffer.from(rt.tracker.dirty.bits).toString('base64');
+    try {
+      await this.o.link.request(PeerKind.promote, { name: rt.rec.name, bits, generation: rt.rec.generation } satisfies PromoteMsg);
+      this.finishSwap(rt);
+    } catch (err) {
+      this.o.log.warn({ pair: rt.rec.name, err: (err as Error).message }, 'swap still not confirmed by the peer');
+    }
+  }
+
+  /** At link-up the P side compares both views and resumes copying when it safely can (SPEC §3.4). */
+  private async reconcile(rt: PairRuntime): Promise<void> {
+    if (this.pairs.get(rt.rec.name) !== rt || rt.rec.attribute !== 'P-VOL') return;
+    let peer: SyncReply;
+    try {
+      peer = await this.o.link.request<SyncReply>(PeerKind.sync, { name: rt.rec.name, state: rt.rec.state, generation: rt.rec.generation } satisfies SyncMsg);
+    } catch {
+      return;
+    }
+    const r = rt.rec;
+    if (!peer.known) {
+      this.o.log.warn({ pair: r.name }, 'the peer has no record of this pair; it stays suspended');
+      return;
+    }
+    if (peer.attribute === 'P-VOL') {
+      this.flagSplitBrain(rt, 'both arrays hold the P-VOL of this pair');
+      return;
+    }
+    const cmp = compareGenerations(r.generation, peer.generation!);
+    if (peer.state === 'SSWS') {
+      // The S side was taken over by force. If we were written too, both diverged.
+      if (cmp === 'split-brain' || rt.forked) this.flagSplitBrain(rt, 'S-VOL was taken over (SSWS) while the P-VOL kept being written');
+      else this.setState(rt, 'SSWS', 'the S-VOL was taken over (SSWS); resolve with swap resync from the S side');
+      return;
+    }
+    if (cmp === 'split-brain' || cmp === 'unrelated') {
+      this.flagSplitBrain(rt, `generations ${cmp}`);
+      return;
+    }
+    if (r.resyncPending || r.state === 'COPY') {
+      this.mergeBits(rt, peer.bits);
+      r.resyncPending = false;
+      this.setState(rt, 'COPY', 'peer link is back: resuming copy');
+      this.pushUpdate(rt, true);
+      this.startCopy(rt);
+      return;
+    }
+    this.pushUpdate(rt, false);
+  }
+
+  private flagSplitBrain(rt: PairRuntime, why: string): void {
+    rt.rec.splitBrain = true;
+    rt.rec.resyncPending = false;
+    this.o.store.save(rt.rec);
+    this.o.log.error({ pair: rt.rec.name, why }, 'SPLIT BRAIN: automatic resync refused; choose with `pairvol pair resync NAME --discard local|remote`');
+    this.events.emit('event', this.event(rt, { type: 'pair-state', detail: `split brain: ${why}` }));
+    this.pushUpdate(rt, false);
+  }
+
+  // ---------------------------------------------------------------- the S side of the peer protocol
+
+  private registerPeerHandlers(): void {
+    const link = this.o.link;
+    link.onData((channel, offset, data, flags) => {
+      const rt = this.pairs.get(channel);
+      if (!rt || rt.rec.attribute !== 'S-VOL') throw new Error(`not-paired: no S-VOL of pair ${channel} on ${this.o.name}`);
+      return rt.applyReplicated(offset, data, flags);
+    });
+    link.onRequest(PeerKind.create, (m: CreateMsg) => this.peerCreate(m));
+    link.onRequest(PeerKind.update, (m: UpdateMsg) => this.peerUpdate(m));
+    link.onRequest(PeerKind.command, (m: CommandMsg) => this.peerCommand(m));
+    link.onRequest(PeerKind.group, (m: GroupMsg) => this.groupCommand(m.group, m.op));
+    link.onRequest(PeerKind.remove, (m: NameMsg) => {
+      const rt = this.pairs.get(m.name);
+      if (rt && rt.rec.attribute === 'S-VOL') this.drop(rt, 'pair deleted by the P side');
+      return {};
+    });
+    link.onRequest(PeerKind.flush, async (m: NameMsg) => {
+      const rt = this.sideOf(m.name, 'S-VOL');
+      await Promise.all([rt.volume.flush(), rt.tracker.sync()]);
+      return {};
+    });
+    link.onRequest(PeerKind.suspend, (m: NameMsg) => {
+      const rt = this.sideOf(m.name, 'S-VOL');
+      this.setState(rt, 'PSUE', 'marked suspended by the P side (fence status)');
+      return {};
+    });
+    link.onRequest(PeerKind.promote, (m: PromoteMsg) => this.peerPromote(m));
+    link.onRequest(PeerKind.sync, (m: SyncMsg) => this.peerSync(m));
+    link.onRequest(PeerKind.bits, (m: NameMsg) => ({ bits: Buffer.from(this.sideOf(m.name, 'S-VOL').tracker.dirty.bits).toString('base64') }));
+    link.onRequest(PeerKind.reset, (m: NameMsg) =>
+      this.queue.run(m.name, async () => {
+        const rt = this.sideOf(m.name, 'P-VOL');
+        await this.resetOnPrimary(rt, 'reset (challenge) given to the S side');
+        return {};
+      }),
+    );
+    link.onRequest(PeerKind.dropHolder, (m: NameMsg) => {
+      const rt = this.pairs.get(m.name);
+      if (rt) this.setHolder(rt, null);
+      return {};
+    });
+  }
+
+  private sideOf(name: string, attribute: 'P-VOL' | 'S-VOL'): PairRuntime {
+    const rt = this.pairs.get(name);
+    if (!rt) throw encodeReason('not-found', `no pair named ${name} on array ${this.o.name}`);
+    if (rt.rec.attribute !== attribute) throw encodeReason('invalid-state', `${name} is the ${rt.rec.attribute} on array ${this.o.name}, not the ${attribute}`);
+    return rt;
+  }
+
+  private peerCreate(m: CreateMsg): object {
+    if (this.pairs.has(m.name)) throw encodeReason('exists', `pair ${m.name} already exists on array ${this.o.name}`);
+    const vol = this.o.volumes.get(m.svol);
+    if (!vol) throw encodeReason('not-found', `no volume named ${m.svol} on array ${this.o.name}`);
+    const user = this.o.volumes.isInUse(m.svol);
+    if (user) throw encodeReason('invalid-state', `volume ${m.svol} on array ${this.o.name} is already in pair ${user}`);
+    if (vol.size !== m.size) throw encodeReason('invalid-state', `S-VOL ${m.svol} is ${vol.size} bytes, the P-VOL ${m.pvol} is ${m.size}: sizes must match`);
+    if (m.regionSize !== this.o.regionSize) throw encodeReason('invalid-state', `regionSize differs between arrays (${m.regionSize} vs ${this.o.regionSize})`);
+    const rec: PairRecord = {
+      name: m.name,
+      group: m.group,
+      attribute: 'S-VOL',
+      state: m.state,
+      fence: m.fence,
+      localVolume: m.svol,
+      remoteVolume: m.pvol,
+      remoteArray: m.pvolArray,
+      svolWritable: false,
+      pvolTakeover: false,
+      splitBrain: false,
+      resyncPending: false,
+      swapping: false,
+      pace: m.pace,
+      generation: m.generation,
+      holder: null,
+      copyTotal: 0,
+    };
+    this.o.store.save(rec);
+    const rt = this.attach(rec)!;
+    rt.tracker.clearDirty();
+    this.emit(rt, 'SMPL', m.state, 'pair created by the P side');
+    return {};
+  }
+
+  private peerUpdate(m: UpdateMsg): object {
+    const rt = this.sideOf(m.name, 'S-VOL');
+    const r = rt.rec;
+    const from = r.state;
+    r.fence = m.fence;
+    r.group = m.group;
+    r.svolWritable = m.svolWritable;
+    r.splitBrain = m.splitBrain;
+    if (m.state === 'PAIR' || m.state === 'COPY') {
+      r.generation = m.generation;
+      rt.forked = false;
+    }
+    r.state = m.state;
+    this.o.store.save(r);
+    if (m.clearBits) rt.tracker.clearDirty();
+    if (from !== r.state) this.emit(rt, from, r.state, 'state from the P side');
+    return {};
+  }
+
+  private async peerCommand(m: CommandMsg): Promise<PairResult> {
+    return this.queue.run(m.name, async () => {
+      const rt = this.pairs.get(m.name);
+      if (!rt) return abnormal('not-found', `no pair named ${m.name} on array ${this.o.name}`);
+      if (rt.rec.attribute !== 'P-VOL') return abnormal('invalid-state', `${m.name} is not the P-VOL on array ${this.o.name} either`);
+      return this.execute(rt, m.op, 'S-VOL');
+    });
+  }
+
+  private peerPromote(m: PromoteMsg): object {
+    const rt = this.pairs.get(m.name);
+    if (!rt) throw encodeReason('not-found', `no pair named ${m.name} on array ${this.o.name}`);
+    if (rt.rec.attribute === 'P-VOL') return {}; // already promoted: the retry of a swap
+    const r = rt.rec;
+    const from = r.state;
+    this.mergeBits(rt, m.bits);
+    r.attribute = 'P-VOL';
+    r.state = 'COPY';
+    r.svolWritable = false;
+    r.splitBrain = false;
+    r.resyncPending = false;
+    r.pvolTakeover = false;
+    r.generation = { current: randomUUID(), parent: null };
+    this.o.store.save(r);
+    this.emit(rt, from, 'COPY', 'swap: this volume is now the P-VOL');
+    // The copy starts after the reply, so the old P side has finished becoming the S-VOL.
+    setImmediate(() => {
+      if (this.pairs.get(r.name) === rt && r.attribute === 'P-VOL' && r.state === 'COPY') {
+        this.pushUpdate(rt, false);
+        this.startCopy(rt);
+      }
+    });
+    return {};
+  }
+
+  private peerSync(m: SyncMsg): SyncReply {
+    const rt = this.pairs.get(m.name);
+    if (!rt) return { known: false };
+    const r = rt.rec;
+    return {
+      known: true,
+      attribute: r.attribute,
+      state: r.state,
+      generation: r.generation,
+      forked: rt.forked,
+      bits: Buffer.from(rt.tracker.dirty.bits).toString('base64'),
+    };
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private attach(rec: PairRecord): PairRuntime | undefined {
+    const vol = this.o.volumes.get(rec.localVolume);
+    if (!vol) {
+      this.o.log.error({ pair: rec.name, volume: rec.localVolume }, 'pair record names a volume that is not available; pair not loaded');
+      return undefined;
+    }
+    const tracker = RegionTracker.open(join(this.bitmapDir, `${rec.name}.bitmap`), vol.size, this.o.regionSize);
+    const rt = new PairRuntime(rec, vol.device, tracker, this.o.link, {
+      copyFailed: (x, cause) => this.copyFailed(x, cause),
+      diverging: (x) => this.diverging(x),
+    });
+    rt.forked = rec.generation.parent !== null;
+    this.pairs.set(rec.name, rt);
+    return rt;
+  }
+
+  private drop(rt: PairRuntime, why: string): void {
+    rt.copy?.stop();
+    const from = rt.rec.state;
+    this.o.store.remove(rt.rec.name);
+    this.pairs.delete(rt.rec.name);
+    rt.tracker.close();
+    rmSync(join(this.bitmapDir, `${rt.rec.name}.bitmap`), { force: true });
+    this.events.emit('event', this.event(rt, { type: 'pair-state', from, to: 'SMPL', detail: why }));
+  }
+
+  private setState(rt: PairRuntime, next: PairState, why: string): void {
+    const from = rt.rec.state;
+    rt.rec.state = next;
+    this.o.store.save(rt.rec);
+    if (from !== next) this.emit(rt, from, next, why);
+  }
+
+  /** Tell the S side the pair's state (best effort: the next link-up reconciles). */
+  private pushUpdate(rt: PairRuntime, clearBits: boolean): void {
+    if (!this.o.link.connected || rt.rec.attribute !== 'P-VOL') return;
+    const r = rt.rec;
+    const msg: UpdateMsg = { name: r.name, state: r.state, fence: r.fence, group: r.group, svolWritable: r.svolWritable, splitBrain: r.splitBrain, generation: r.generation, clearBits };
+    this.o.link.request(PeerKind.update, msg).catch((err: Error) => this.o.log.warn({ pair: r.name, err: err.message }, 'state update to the S side failed'));
+  }
+
+  private snapshot(rt: PairRuntime): PairSnapshot {
+    const r = rt.rec;
+    return { state: r.state, svolWritable: r.svolWritable, fence: r.fence, splitBrain: r.splitBrain, pvolTakeover: r.pvolTakeover };
+  }
+
+  private emit(rt: PairRuntime, from: PairState, to: PairState, detail: string): void {
+    this.o.log.info({ pair: rt.rec.name, attribute: rt.rec.attribute, from, to }, detail);
+    this.events.emit('event', this.event(rt, { type: 'pair-state', from, to, detail }));
+  }
+
+  private event(rt: PairRuntime, e: Partial<ArrayEvent> & Pick<ArrayEvent, 'type'>): ArrayEvent {
+    return { time: new Date().toISOString(), array: this.o.name, pair: rt.rec.name, attribute: rt.rec.attribute, ...e };
+  }
+
+  private normal(rt: PairRuntime): { result: 'NORMAL'; pair: PairInfo } {
+    return { result: 'NORMAL', pair: this.info(rt) };
+  }
+
+  /** A request to the peer whose failure is an ABNORMAL END; null when it succeeded. */
+  private async ask(kind: string, body: unknown): Promise<Abnormal | null> {
+    try {
+      await this.o.link.request(kind, body);
+      return null;
+    } catch (err) {
+      return toAbnormal(err);
+    }
+  }
+
+  private async forward<T extends object>(kind: string, body: unknown): Promise<T | Abnormal> {
+    try {
+      return await this.o.link.request<T>(kind, body);
+    } catch (err) {
+      return toAbnormal(err);
+    }
+  }
+}
+
+/** PairOp and the core's PairCommand share their shape; `discard` is relative to the side it was given to. */
+function toCommand(op: PairOp, _givenTo: Attribute): PairCommand {
+  return op;
+}
+
+/** COPY: share copied so far; PAIR: 100; suspended: share of regions still identical (as pairdisplay shows). */
+function copyPercent(state: PairState, copyTotal: number, dirty: number, regions: number): number {
+  if (state === 'PAIR') return 100;
+  if (state === 'COPY') return copyTotal > 0 ? Math.floor((100 * Math.max(0, copyTotal - dirty)) / copyTotal) : 0;
+  return Math.floor(100 - pct(dirty, regions));
+}
+
+function pct(n: number, total: number): number {
+  return total === 0 ? 0 : Math.round((1000 * n) / total) / 10;
+}
+
+/** Peer errors arrive as "reason: message"; anything else means the peer could not be reached. */
+function toAbnormal(err: unknown): Abnormal {
+  const text = (err as Error)?.message ?? String(err);
+  const m = REASON_PREFIX.exec(text);
+  if (m) return abnormal(m[1] as Reason, m[2]);
+  return abnormal('peer-unreachable', text);
+}
