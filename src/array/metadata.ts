@@ -26,6 +26,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    description: 'pairs (one JSON record per pair, see src/array/pairs/pairRecord.ts)',
+    sql: `CREATE TABLE pairs (name TEXT PRIMARY KEY, record TEXT NOT NULL);`,
+  },
 ];
 
 export interface VolumeRow {

@@ -1,14 +1,9 @@
 // Pair records in the array's SQLite metadata, one JSON document per pair. Every state change
 // is written here (synchronous=FULL) before it is acted upon or answered.
-import type { MetadataStore, Migration } from '../metadata.js';
+import type { MetadataStore } from '../metadata.js';
 import type { PairRecord } from './pairRecord.js';
 
-export const PAIRS_MIGRATION: Migration = {
-  version: 2,
-  description: 'pairs (one JSON record per pair)',
-  sql: `CREATE TABLE pairs (name TEXT PRIMARY KEY, record TEXT NOT NULL);`,
-};
-
+/** The `pairs` table comes from migration 2 in ../metadata.ts. */
 export class PairStore {
   constructor(private readonly meta: MetadataStore) {}
 
