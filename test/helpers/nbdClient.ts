@@ -41,6 +41,7 @@ export class RawNbdClient {
   private nextCookie = 1n;
 
   private constructor(private readonly socket: net.Socket) {
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
       this.wake?.();
@@ -63,6 +64,16 @@ export class RawNbdClient {
 
   send(data: Buffer): void {
     this.socket.write(data);
+  }
+
+  /** Runs `fn` with the socket corked, so everything it sends leaves in one segment. */
+  corked<T>(fn: () => T): T {
+    this.socket.cork();
+    try {
+      return fn();
+    } finally {
+      this.socket.uncork();
+    }
   }
 
   /** Resolves with exactly `n` bytes; rejects if the server closes first or nothing comes in time. */
