@@ -95,7 +95,11 @@ export class FaultProxy {
   setMode(mode: ProxyMode, opts: { delayMs?: number } = {}): void {
     this.mode = mode;
     if (opts.delayMs !== undefined) this.delayMs = opts.delayMs;
-    if (mode === 'cut') for (const relay of [...this.relays]) this.drop(relay);
+    for (const relay of [...this.relays]) {
+      // Leaving a blackhole, a half-closed connection is reset as soon as packets flow again.
+      const halfClosed = relay.client.destroyed || (relay.upstream?.destroyed ?? false);
+      if (mode === 'cut' || (mode !== 'blackhole' && halfClosed)) this.drop(relay);
+    }
   }
 
   async close(): Promise<void> {
@@ -110,8 +114,8 @@ export class FaultProxy {
     }
     const relay: Relay = { client, upstream: null, pipes: [] };
     this.relays.add(relay);
-    client.on('error', () => this.drop(relay));
-    client.on('close', () => this.drop(relay));
+    client.on('error', () => this.sideClosed(relay));
+    client.on('close', () => this.sideClosed(relay));
     // A connection opened into a blackhole never reaches the target, like a SYN that is lost.
     if (this.mode === 'blackhole') return;
     const upstream = net.connect(this.target);
@@ -119,8 +123,8 @@ export class FaultProxy {
     const toUpstream = new DelayedPipe(upstream);
     const toClient = new DelayedPipe(client);
     relay.pipes = [toUpstream, toClient];
-    upstream.on('error', () => this.drop(relay));
-    upstream.on('close', () => this.drop(relay));
+    upstream.on('error', () => this.sideClosed(relay));
+    upstream.on('close', () => this.sideClosed(relay));
     client.on('data', (chunk: Buffer) => this.relay(chunk, toUpstream));
     upstream.on('data', (chunk: Buffer) => this.relay(chunk, toClient));
   }
@@ -128,6 +132,11 @@ export class FaultProxy {
   private relay(chunk: Buffer, pipe: DelayedPipe): void {
     if (this.mode === 'blackhole' || this.mode === 'cut') return;
     pipe.push(chunk, this.mode === 'slow' ? this.delayMs : 0);
+  }
+
+  /** In a blackhole a close is lost like any other packet: the far side stays open. */
+  private sideClosed(relay: Relay): void {
+    if (this.mode !== 'blackhole' || (relay.client.destroyed && (relay.upstream?.destroyed ?? true))) this.drop(relay);
   }
 
   private drop(relay: Relay): void {
