@@ -605,7 +605,7 @@ class Machine {
     if (alive.length === 0) {
       const lastHeard = Math.max(s.roleSince, ...Object.values(s.peers).map((p) => p.lastSeen));
       if (this.now - lastHeard >= this.t.heartbeatTimeoutMs) {
-        this.challenge(`heartbeat silent for ${this.now - lastHeard} ms (heartbeatTimeout ${this.t.heartbeatTimeoutMs} ms)`);
+        this.challenge(`heartbeat silent for ${Math.round(this.now - lastHeard)} ms (heartbeatTimeout ${this.t.heartbeatTimeoutMs} ms)`);
       }
       return;
     }
@@ -633,7 +633,7 @@ class Machine {
       return;
     }
     s.exited = true;
-    this.log('info', 'exit', 'application stopped and reservation released; exiting');
+    this.log('info', 'exit', 'the application is stopped and this host holds no reservation; exiting');
     this.actions.push({ type: 'exit' });
   }
 }
