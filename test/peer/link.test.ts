@@ -50,7 +50,8 @@ test('requests are answered; a throwing handler rejects the caller with its mess
 });
 
 test('1000 pipelined data frames reach the handler in send order with intact content', async (t) => {
-  const pair = await linkedPair();
+  // Both arrays and the proxies share one event loop here: allow for stalls while 28 MB move.
+  const pair = await linkedPair({ a: { deadAfterMs: 5000 }, b: { deadAfterMs: 5000 } });
   t.after(() => pair.close());
   const received: { channel: string; offset: number; flags: number }[] = [];
   const receivedHash = createHash('sha256');
