@@ -80,4 +80,3 @@ async function run(args: string[]): Promise<number> {
 /** For the command table in src/cli/main.ts (`host: () => import('./host.js')`). */
 export const command: CliCommand = { summary: 'run the cluster agent, show its status, or switch over', usage: USAGE, run };
 
-export const hostCommands: Record<string, (argv: string[]) => Promise<number>> = { host: run };

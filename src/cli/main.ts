@@ -6,6 +6,10 @@ import { UsageError } from './output.js';
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   array: () => import('./array.js'),
   volume: () => import('./volume.js'),
+  host: () => import('./host.js'),
+  reserve: async () => ({ command: (await import('./reservation.js')).reservationCliCommands.reserve }),
+  release: async () => ({ command: (await import('./reservation.js')).reservationCliCommands.release }),
+  reset: async () => ({ command: (await import('./reservation.js')).reservationCliCommands.reset }),
   demo: () => import('./demo.js'),
 };
 

@@ -50,10 +50,3 @@ export const reservationCliCommands: Record<ReservationCommand, CliCommand> = {
   release: command('release'),
   reset: command('reset'),
 };
-
-/** The bare handlers (usage errors surface as UsageError, as for every CliCommand). */
-export const reservationCommands: Record<string, (argv: string[]) => Promise<number>> = {
-  reserve: (argv) => run('reserve', argv),
-  release: (argv) => run('release', argv),
-  reset: (argv) => run('reset', argv),
-};
