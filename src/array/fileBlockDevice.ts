@@ -52,6 +52,8 @@ class DataSyncCoalescer {
 export class FileBlockDevice implements BlockDevice {
   /** flush() syncs the file itself, so it covers writes that came through any connection. */
   readonly flushCoversAllConnections = true;
+  /** write() has copied `data` into the page cache when it returns, so callers may reuse it. */
+  readonly retainsWriteData = false;
   private fd: number;
   private readonly syncer = new DataSyncCoalescer(() => this.fd);
 

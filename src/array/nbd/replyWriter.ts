@@ -4,6 +4,7 @@
 // completion interleaves). Slab memory is never reused: a slab is dropped when full and the
 // garbage collector frees it once the socket no longer holds it.
 import type { Socket } from 'node:net';
+import { BufferPool } from './bufferPool.js';
 
 const SLAB_SIZE = 256 * 1024;
 /** Replies larger than this get their own buffer instead of slab space. */
@@ -23,6 +24,9 @@ export class ReplyWriter {
   private pos = 0;
   private regionStart = 0;
   private pending: Buffer[] = [];
+  /** Parallel to `pending`: true for pooled buffers, returned to the pool once written. */
+  private pooled: boolean[] = [];
+  private readonly pool = new BufferPool();
   private flushScheduled = false;
   private readonly flushSoon = (): void => {
     this.flushScheduled = false;
@@ -35,8 +39,8 @@ export class ReplyWriter {
   reserve(size: number): ReplySlot {
     if (size > LARGE_REPLY) {
       this.closeRegion();
-      const buffer = Buffer.allocUnsafeSlow(size);
-      this.pending.push(buffer);
+      const buffer = this.pool.take(size);
+      this.push(buffer, true);
       return { buffer, dedicated: true, slabStart: 0 };
     }
     this.ensureRoom(size);
@@ -47,8 +51,13 @@ export class ReplyWriter {
 
   /** Gives back the most recently reserved slot, unused (its filler failed synchronously). */
   unreserve(slot: ReplySlot): void {
-    if (slot.dedicated) this.pending.pop();
-    else this.pos = slot.slabStart;
+    if (slot.dedicated) {
+      this.pending.pop();
+      this.pooled.pop();
+      this.pool.give(slot.buffer);
+    } else {
+      this.pos = slot.slabStart;
+    }
   }
 
   /**
@@ -58,16 +67,23 @@ export class ReplyWriter {
   detach(slot: ReplySlot): void {
     if (slot.dedicated) {
       this.pending.pop();
+      this.pooled.pop();
       return;
     }
-    if (slot.slabStart > this.regionStart) this.pending.push(this.slab.subarray(this.regionStart, slot.slabStart));
+    if (slot.slabStart > this.regionStart) this.push(this.slab.subarray(this.regionStart, slot.slabStart), false);
     this.regionStart = this.pos;
+  }
+
+  /** Appends a detached slot, now filled, to the output. */
+  appendSlot(slot: ReplySlot): void {
+    this.closeRegion();
+    this.push(slot.buffer, slot.dedicated);
   }
 
   /** Appends a complete reply buffer to the output. */
   append(buffer: Buffer): void {
     this.closeRegion();
-    this.pending.push(buffer);
+    this.push(buffer, false);
   }
 
   /** The slab and the offset where `size` bytes may be written directly (small fixed replies). */
@@ -86,18 +102,31 @@ export class ReplyWriter {
   flush(): void {
     this.closeRegion();
     const out = this.pending;
+    const pooled = this.pooled;
     if (out.length === 0 || this.socket.destroyed) {
       out.length = 0;
+      pooled.length = 0;
       return;
     }
     if (out.length === 1) {
-      this.socket.write(out[0]);
+      this.write(out[0], pooled[0]);
     } else {
       this.socket.cork();
-      for (const b of out) this.socket.write(b);
+      for (let i = 0; i < out.length; i++) this.write(out[i], pooled[i]);
       this.socket.uncork();
     }
     out.length = 0;
+    pooled.length = 0;
+  }
+
+  private write(b: Buffer, pooled: boolean): void {
+    if (pooled) this.socket.write(b, () => this.pool.give(b));
+    else this.socket.write(b);
+  }
+
+  private push(b: Buffer, pooled: boolean): void {
+    this.pending.push(b);
+    this.pooled.push(pooled);
   }
 
   /** Flushes at the end of this event-loop turn, batching completions that land together. */
@@ -108,7 +137,7 @@ export class ReplyWriter {
   }
 
   private closeRegion(): void {
-    if (this.pos > this.regionStart) this.pending.push(this.slab.subarray(this.regionStart, this.pos));
+    if (this.pos > this.regionStart) this.push(this.slab.subarray(this.regionStart, this.pos), false);
     this.regionStart = this.pos;
   }
 

@@ -22,7 +22,8 @@ import {
   type RequestHeader,
 } from '../../protocol/nbd.js';
 import type { NegotiatedExport } from './handshake.js';
-import { ReplyWriter } from './replyWriter.js';
+import { BufferPool } from './bufferPool.js';
+import { ReplyWriter, type ReplySlot } from './replyWriter.js';
 
 export type NbdCommandName = 'read' | 'write' | 'flush' | 'trim' | 'write_zeroes';
 
@@ -67,6 +68,12 @@ export class Transmission {
   private payloadFill = 0;
   /** Payload bytes of a refused oversize write still to be skipped. */
   private discard = 0;
+  /**
+   * Assembled write payloads are reused only for devices that promise not to keep `data`
+   * after write() returns or resolves (`retainsWriteData === false`); a device that queues
+   * data for later (e.g. asynchronous remote copy) gets a fresh buffer per write.
+   */
+  private readonly payloadPool: BufferPool | null;
   private inFlight = 0;
   private stopping = false; // DISC received: read nothing more
   private shuttingDown = false; // server closing: answer ESHUTDOWN
@@ -79,6 +86,7 @@ export class Transmission {
   ) {
     this.writer = new ReplyWriter(socket);
     this.device = exp.device;
+    this.payloadPool = (exp.device as { retainsWriteData?: boolean }).retainsWriteData === false ? new BufferPool() : null;
     socket.on('drain', () => this.maybeResume());
   }
 
@@ -101,7 +109,7 @@ export class Transmission {
         if (this.payloadFill === this.payload.length) {
           const data = this.payload;
           this.payload = null;
-          this.handleWrite(data);
+          this.handleWrite(data, this.payloadPool);
         }
         continue;
       }
@@ -138,9 +146,9 @@ export class Transmission {
         // chunks are fresh buffers per read, so the view stays valid after this call.
         const data = chunk.subarray(at, at + req.length);
         at += req.length;
-        this.handleWrite(data);
+        this.handleWrite(data, null);
       } else {
-        this.payload = Buffer.allocUnsafeSlow(req.length);
+        this.payload = this.payloadPool ? this.payloadPool.take(req.length) : Buffer.allocUnsafeSlow(req.length);
         this.payloadFill = 0;
       }
     }
@@ -195,29 +203,50 @@ export class Transmission {
     }
   }
 
-  private handleWrite(data: Buffer): void {
+  /** `owner` is the pool `data` goes back to once the device is done with it. */
+  private handleWrite(data: Buffer, owner: BufferPool | null): void {
     const { flags, offset, cookieHi, cookieLo } = this.req;
-    if ((flags & ~CmdFlag.FUA) !== 0) return this.replySimple(Errno.EINVAL, cookieHi, cookieLo);
-    if (offset + data.length > this.device.size) return this.replySimple(Errno.ENOSPC, cookieHi, cookieLo);
-    if (this.shuttingDown) return this.replySimple(Errno.ESHUTDOWN, cookieHi, cookieLo);
+    const errno =
+      (flags & ~CmdFlag.FUA) !== 0 ? Errno.EINVAL : offset + data.length > this.device.size ? Errno.ENOSPC : this.shuttingDown ? Errno.ESHUTDOWN : 0;
+    if (errno !== 0) {
+      owner?.give(data);
+      return this.replySimple(errno, cookieHi, cookieLo);
+    }
     const fua = (flags & CmdFlag.FUA) !== 0;
-    this.run('write', data.length, cookieHi, cookieLo, () => this.device.write(offset, data, fua));
+    this.run('write', data.length, cookieHi, cookieLo, () => this.device.write(offset, data, fua), owner === null ? undefined : () => owner.give(data));
   }
 
   /** Calls the device for a command with a header-only reply; replies now or on completion. */
-  private run(command: NbdCommandName, bytes: number, cookieHi: number, cookieLo: number, call: () => void | Promise<void>): void {
+  private run(
+    command: NbdCommandName,
+    bytes: number,
+    cookieHi: number,
+    cookieLo: number,
+    call: () => void | Promise<void>,
+    release?: () => void,
+  ): void {
     const started = this.hooks.onRequest ? performance.now() : 0;
     let result: void | Promise<void>;
     try {
       result = call();
     } catch (err) {
+      release?.();
       return this.completed(command, bytes, cookieHi, cookieLo, started, err, false);
     }
-    if (!isPromise(result)) return this.completed(command, bytes, cookieHi, cookieLo, started, undefined, false);
+    if (!isPromise(result)) {
+      release?.();
+      return this.completed(command, bytes, cookieHi, cookieLo, started, undefined, false);
+    }
     this.inFlight++;
     result.then(
-      () => this.completed(command, bytes, cookieHi, cookieLo, started, undefined, true),
-      (err: unknown) => this.completed(command, bytes, cookieHi, cookieLo, started, err, true),
+      () => {
+        release?.();
+        this.completed(command, bytes, cookieHi, cookieLo, started, undefined, true);
+      },
+      (err: unknown) => {
+        release?.();
+        this.completed(command, bytes, cookieHi, cookieLo, started, err, true);
+      },
     );
   }
 
@@ -250,18 +279,18 @@ export class Transmission {
     this.writer.detach(slot);
     this.inFlight++;
     result.then(
-      () => this.readCompleted(length, cookieHi, cookieLo, started, undefined, slot.buffer, true),
+      () => this.readCompleted(length, cookieHi, cookieLo, started, undefined, slot, true),
       (err: unknown) => this.readCompleted(length, cookieHi, cookieLo, started, err, null, true),
     );
   }
 
-  private readCompleted(length: number, cookieHi: number, cookieLo: number, started: number, err: unknown, reply: Buffer | null, async: boolean): void {
+  private readCompleted(length: number, cookieHi: number, cookieLo: number, started: number, err: unknown, reply: ReplySlot | null, async: boolean): void {
     const errno = err === undefined ? 0 : errnoOf(err);
     if (err !== undefined && !(err instanceof BlockError)) this.hooks.warn({ err, command: 'read' }, 'device failed with an unexpected error');
     this.report('read', length, started, errno);
     if (async) this.inFlight--;
     if (this.closed) return;
-    if (reply !== null) this.writer.append(reply);
+    if (reply !== null) this.writer.appendSlot(reply);
     else this.replyRead(errno, cookieHi, cookieLo, err instanceof Error ? err.message : 'read failed');
     if (async) this.afterAsync();
   }

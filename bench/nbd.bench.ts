@@ -1,0 +1,180 @@
+// NBD data path: fio (nbd engine) against pairvol's NBD server (bench/fixtures/serve-file.ts,
+// its own process) and against nbdkit's file plugin, files on the same filesystem, alternating
+// the two systems cell by cell for several rounds. Reports medians and pairvol/nbdkit ratios.
+// Knobs: BENCH_ROUNDS (3), BENCH_RUNTIME seconds per run (5), BENCH_CELLS (substring filter).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const FILE_SIZE = 512 * 1024 * 1024;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const RUNTIME = Number(process.env.BENCH_RUNTIME ?? 5);
+const CELL_FILTER = process.env.BENCH_CELLS ?? '';
+const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Cell {
+  name: string;
+  args: string[];
+  unit: 'MiB/s' | 'IOPS';
+}
+
+const CELLS: Cell[] = [
+  { name: 'seq write 1 MiB QD1', args: ['--rw=write', '--bs=1M', '--iodepth=1'], unit: 'MiB/s' },
+  { name: 'seq write 1 MiB QD8', args: ['--rw=write', '--bs=1M', '--iodepth=8'], unit: 'MiB/s' },
+  { name: 'seq read 1 MiB QD1', args: ['--rw=read', '--bs=1M', '--iodepth=1'], unit: 'MiB/s' },
+  { name: 'seq read 1 MiB QD8', args: ['--rw=read', '--bs=1M', '--iodepth=8'], unit: 'MiB/s' },
+  { name: '4 KiB randread QD1', args: ['--rw=randread', '--bs=4k', '--iodepth=1'], unit: 'IOPS' },
+  { name: '4 KiB randread QD16', args: ['--rw=randread', '--bs=4k', '--iodepth=16'], unit: 'IOPS' },
+  { name: '4 KiB randwrite QD1', args: ['--rw=randwrite', '--bs=4k', '--iodepth=1'], unit: 'IOPS' },
+  { name: '4 KiB randwrite QD16', args: ['--rw=randwrite', '--bs=4k', '--iodepth=16'], unit: 'IOPS' },
+  { name: '4 KiB randwrite QD1 fsync=1', args: ['--rw=randwrite', '--bs=4k', '--iodepth=1', '--fsync=1'], unit: 'IOPS' },
+];
+
+interface System {
+  name: 'pairvol' | 'nbdkit';
+  file: string;
+  uri: string;
+  process: ChildProcess;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Fills a file with incompressible data so reads hit real page-cache pages, not holes. */
+function makeFile(file: string): void {
+  const fd = fs.openSync(file, 'w');
+  const chunk = Buffer.alloc(4 * 1024 * 1024);
+  for (let at = 0; at < FILE_SIZE; at += chunk.length) {
+    for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE(((at + i) ^ 0x9e3779b9) >>> 0, i);
+    fs.writeSync(fd, chunk, 0, chunk.length, at);
+  }
+  fs.closeSync(fd);
+}
+
+/**
+ * Reads the whole file (idle page-cache pages get evicted after about a minute here) and
+ * writes back what the previous run dirtied, so no run pays for another's writeback.
+ */
+function warm(file: string): void {
+  const fd = fs.openSync(file, 'r+');
+  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+  while (fs.readSync(fd, buf, 0, buf.length, null) > 0);
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+}
+
+function waitForLine(child: ChildProcess, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), timeoutMs);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = re.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+async function startPairvol(file: string): Promise<System> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench/fixtures/serve-file.ts'), file, '0', 'bench'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const m = await waitForLine(child, /listening (\d+)/, 30_000);
+  return { name: 'pairvol', file, uri: `nbd://127.0.0.1:${m[1]}/bench`, process: child };
+}
+
+async function startNbdkit(file: string): Promise<System> {
+  const port = await freePort();
+  const child = spawn('nbdkit', ['-f', '-p', String(port), '-i', '127.0.0.1', 'file', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  for (let i = 0; i < 100; i++) {
+    if (spawnSync('nbdinfo', ['--size', `nbd://127.0.0.1:${port}`]).status === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { name: 'nbdkit', file, uri: `nbd://127.0.0.1:${port}`, process: child };
+}
+
+/** One fio run; returns MiB/s or IOPS of the direction the cell measures. */
+function fio(sys: System, cell: Cell): number {
+  const r = spawnSync(
+    'fio',
+    ['--name=bench', '--ioengine=nbd', `--uri=${sys.uri}`, `--size=${FILE_SIZE}`, '--time_based', `--runtime=${RUNTIME}`, '--output-format=json', ...cell.args],
+    { encoding: 'utf8', timeout: (RUNTIME + 60) * 1000 },
+  );
+  if (r.status !== 0) throw new Error(`fio failed on ${sys.name} ${cell.name}: ${r.stderr}`);
+  const job = (JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: { read: { iops: number; bw_bytes: number }; write: { iops: number; bw_bytes: number } }[] }).jobs[0];
+  const side = cell.args.some((a) => a.includes('write')) ? job.write : job.read;
+  return cell.unit === 'IOPS' ? side.iops : side.bw_bytes / 2 ** 20;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function fmt(x: number): string {
+  return x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1);
+}
+
+export async function run(): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pairvol-bench-'));
+  const systems: System[] = [];
+  try {
+    const pvFile = path.join(dir, 'pairvol.img');
+    const kitFile = path.join(dir, 'nbdkit.img');
+    makeFile(pvFile);
+    fs.copyFileSync(pvFile, kitFile);
+    systems.push(await startPairvol(pvFile), await startNbdkit(kitFile));
+    const cells = CELLS.filter((c) => c.name.includes(CELL_FILTER));
+    const results = new Map<string, { pairvol: number[]; nbdkit: number[] }>(cells.map((c) => [c.name, { pairvol: [], nbdkit: [] }]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const cell of cells) {
+        // Alternate which system goes first so drift in the machine's load hits both.
+        const order = round % 2 === 0 ? systems : [...systems].reverse();
+        for (const sys of order) {
+          warm(sys.file);
+          const v = fio(sys, cell);
+          results.get(cell.name)![sys.name].push(v);
+          console.error(`round ${round + 1} ${cell.name} ${sys.name}: ${fmt(v)} ${cell.unit}`);
+        }
+      }
+    }
+    const rows = cells.map((c) => {
+      const r = results.get(c.name)!;
+      const pv = median(r.pairvol);
+      const kit = median(r.nbdkit);
+      return `| ${c.name} | ${c.unit} | ${fmt(pv)} | ${fmt(kit)} | ${(pv / kit).toFixed(2)} |`;
+    });
+    return [
+      '## NBD data path: pairvol vs nbdkit (file plugin)',
+      '',
+      `fio ${spawnSync('fio', ['--version'], { encoding: 'utf8' }).stdout.trim()} with \`--ioengine=nbd\` over loopback TCP; ` +
+        `${FILE_SIZE / 2 ** 20} MiB files in the page cache (re-read before every run), ${RUNTIME} s per run, ` +
+        `${ROUNDS} rounds alternating the two servers; medians. pairvol runs bench/fixtures/serve-file.ts (NbdServer over one FileBlockDevice) in its own process. ` +
+        'Client and server share the machine\'s CPUs.',
+      '',
+      '| cell | unit | pairvol | nbdkit | pairvol/nbdkit |',
+      '|---|---|---:|---:|---:|',
+      ...rows,
+    ].join('\n');
+  } finally {
+    for (const s of systems) s.process.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
