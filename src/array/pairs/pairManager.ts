@@ -301,14 +301,13 @@ export class PairManager implements PairService {
     if (d.swapRoles) return this.swap(rt, d.copy === 'full', holder);
     const r = rt.rec;
     const from = r.state;
+    r.svolWritable = d.svolWritable;
+    r.pvolTakeover = d.pvolTakeover;
     if (op.kind === 'split') {
       rt.copy?.stop();
-      r.svolWritable = d.svolWritable;
       r.resyncPending = false;
     }
-    if (op.kind === 'takeover') r.pvolTakeover = d.pvolTakeover;
     if (op.kind === 'resync' || op.kind === 'swap') {
-      r.pvolTakeover = false;
       r.resyncPending = d.deferred;
       if (d.copy === 'full') {
         r.splitBrain = false;
