@@ -1,5 +1,5 @@
 // `pairvol demo`: for now one array in a temporary directory, one volume, shown by nbdinfo.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,9 +39,16 @@ export const command: CliCommand = {
       if (printResult(created, false, () => '') !== 0) return 1;
       const uri = `nbd://${formatHostPort(array.nbd)}/demo`;
       console.log(`volume demo created; exported as ${uri}\n\n$ nbdinfo ${uri}`);
-      const info = spawnSync('nbdinfo', [uri], { stdio: 'inherit' });
-      if (info.error) console.log(`(nbdinfo not available: ${info.error.message}; install libnbd-bin)`);
-      return info.status === 0 ? 0 : 1;
+      // Asynchronous: the array serving nbdinfo runs in this very process.
+      const status = await new Promise<number | null>((resolve) => {
+        const nbdinfo = spawn('nbdinfo', [uri], { stdio: 'inherit' });
+        nbdinfo.once('error', (err) => {
+          console.log(`(nbdinfo not available: ${err.message}; install libnbd-bin)`);
+          resolve(null);
+        });
+        nbdinfo.once('exit', (code) => resolve(code));
+      });
+      return status === 0 ? 0 : 1;
     } finally {
       await array.close();
       rmSync(dir, { recursive: true, force: true });
