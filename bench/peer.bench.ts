@@ -2,7 +2,7 @@
 // event loop and the machine's 2 cores, so figures are a floor for two processes).
 import net from 'node:net';
 import { PeerLink } from '../src/array/peer/link.js';
-import { freeLoopbackPort } from '../test/helpers/faultProxy.js';
+import { freeLoopbackPort } from '../src/lab/faultProxy.js';
 
 interface Result {
   mibPerSec: number;

@@ -1,4 +1,4 @@
-// A TCP proxy that injects link faults for tests (there is no tc netem on these machines):
+// A TCP proxy that injects link faults, for tests, the lab and the demo (no tc netem on these machines):
 //   pass      relay bytes both ways
 //   cut       close every relayed connection and accept-then-close new ones (link down, RST-like)
 //   blackhole keep connections open but drop every byte both ways (silent loss, detected only by timeouts)

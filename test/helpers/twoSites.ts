@@ -2,7 +2,7 @@
 // cut, blackhole or slow "the remote copy link" as one.
 import { spawn } from 'node:child_process';
 import { ArrayProcess } from './arrayProcess.js';
-import { LinkCut } from './faultProxy.js';
+import { LinkCut } from '../../src/lab/faultProxy.js';
 import { freePort } from './tmp.js';
 import type { CommandResult } from '../../src/core/types.js';
 import type { PairInfo } from '../../src/protocol/control.js';

@@ -4,7 +4,7 @@ import { once, type EventEmitter } from 'node:events';
 import net from 'node:net';
 import { FrameDecoder, type FrameTypeValue } from '../../src/protocol/peer.js';
 import { PeerLink, type PeerLinkOptions } from '../../src/array/peer/link.js';
-import { LinkCut, freeLoopbackPort } from '../helpers/faultProxy.js';
+import { LinkCut, freeLoopbackPort } from '../../src/lab/faultProxy.js';
 
 export const FAST = { heartbeatMs: 50, deadAfterMs: 300, requestTimeoutMs: 3000 } as const;
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { FrameType, encodeAuth, encodeEmpty, encodeHello, decodeHello, PEER_PROTOCOL_VERSION } from '../../src/protocol/peer.js';
 import { authProof, newNonce } from '../../src/array/peer/auth.js';
 import { PeerLink } from '../../src/array/peer/link.js';
-import { freeLoopbackPort } from '../helpers/faultProxy.js';
+import { freeLoopbackPort } from '../../src/lab/faultProxy.js';
 import { FAST, RawPeer, captureLogger, linkedPair, nextEvent, sleep, startAndWaitUp, until } from './fixtures.js';
 
 test('both arrays dialing at once end with one session, the one dialed by the name that sorts first', async (t) => {

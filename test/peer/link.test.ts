@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { PeerLink, PeerRemoteError, PeerUnavailableError } from '../../src/array/peer/link.js';
-import { freeLoopbackPort } from '../helpers/faultProxy.js';
+import { freeLoopbackPort } from '../../src/lab/faultProxy.js';
 import { linkedPair, startAndWaitUp, until } from './fixtures.js';
 
 test('both sides come up and know each other by name', async (t) => {
