@@ -5,12 +5,26 @@ import { EventEmitter } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { abnormal, type CommandResult, type PairState } from '../../src/core/types.js';
 import type { ArrayEvent, PairCreateRequest, PairInfo } from '../../src/protocol/control.js';
 import type { PairOp, PairResult, PairService, ReservationResult } from '../../src/array/pairs/pairService.js';
 import { pairRoutes } from '../../src/array/api/pairs.js';
 import { eventRoutes } from '../../src/array/api/events.js';
+import { buildControlApi } from '../../src/array/api/server.js';
+import { createLogger } from '../../src/log.js';
+
+const TOKEN = 'test-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+/** The control API app as the array builds it (auth, error answers) with the pair routes on `service`. */
+function controlApi(service: PairService): FastifyInstance {
+  return buildControlApi({
+    token: TOKEN,
+    logger: createLogger('test', 'silent'),
+    plugins: [(app) => void app.register(pairRoutes, { pairs: service }), (app) => void app.register(eventRoutes, { pairs: service })],
+  });
+}
 
 function pairInfo(name: string, state: PairState = 'PAIR'): PairInfo {
   return {
@@ -104,16 +118,30 @@ describe('pair routes', () => {
   beforeEach(async () => {
     service = new PairServiceDouble();
     service.pairs.set('db', pairInfo('db'));
-    app = Fastify();
-    await app.register(pairRoutes, { pairs: service });
-    await app.register(eventRoutes, { pairs: service });
+    app = controlApi(service);
     await app.ready();
   });
 
   async function send(method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) {
-    const res = await app.inject({ method, url, payload });
+    const res = await app.inject({ method, url, payload, headers: auth });
     return { status: res.statusCode, body: res.json() as Record<string, unknown> };
   }
+
+  it('refuses a request without the right token and changes nothing', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+      const res = await app.inject({ method: 'POST', url: '/v1/pairs/db/split', payload: {}, headers });
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.json().reason, 'unauthorized');
+    }
+    assert.deepEqual(service.calls, []);
+  });
+
+  it('answers a body that is not JSON with bad-request', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/pairs', payload: '{"name": ', headers: { ...auth, 'content-type': 'application/json' } });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json().reason, 'bad-request');
+    assert.deepEqual(service.calls, []);
+  });
 
   it('lists and shows pairs', async () => {
     const list = await send('GET', '/v1/pairs');
@@ -309,12 +337,12 @@ describe('event stream', () => {
 
   before(async () => {
     service = new PairServiceDouble();
-    // fetch may open a spare connection that would hold close() until keep-alive runs out.
-    app = Fastify({ forceCloseConnections: true });
-    await app.register(eventRoutes, { pairs: service });
+    app = controlApi(service);
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   after(async () => {
+    // fetch may keep a spare connection open that would hold close() until keep-alive runs out.
+    app.server.closeAllConnections();
     await app.close();
   });
 
@@ -350,7 +378,7 @@ describe('event stream', () => {
   }
 
   it('sends each event as one JSON line and stays open', async () => {
-    const res = await fetch(`${base}/v1/events`);
+    const res = await fetch(`${base}/v1/events`, { headers: auth });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/x-ndjson');
     assert.ok(res.body);
@@ -362,16 +390,23 @@ describe('event stream', () => {
     await lines.reader.cancel();
   });
 
+  it('refuses a listener without the token', async () => {
+    const res = await fetch(`${base}/v1/events`);
+    assert.equal(res.status, 401);
+    assert.equal(((await res.json()) as { reason: string }).reason, 'unauthorized');
+    assert.equal(service.events.listenerCount('event'), 0);
+  });
+
   it('removes its listener when the client goes away', async () => {
     const controller = new AbortController();
-    const res = await fetch(`${base}/v1/events`, { signal: controller.signal });
+    const res = await fetch(`${base}/v1/events`, { headers: auth, signal: controller.signal });
     assert.equal(service.events.listenerCount('event'), 1);
     controller.abort();
     await res.body?.cancel().catch(() => undefined);
     await waitFor(() => service.events.listenerCount('event') === 0);
     // An event after the client left reaches nobody and does not break the server.
     service.events.emit('event', event('PSUE'));
-    const again = await fetch(`${base}/v1/events`);
+    const again = await fetch(`${base}/v1/events`, { headers: auth });
     assert.equal(again.status, 200);
     await again.body?.cancel();
     await waitFor(() => service.events.listenerCount('event') === 0);
@@ -379,11 +414,10 @@ describe('event stream', () => {
 
   it('ends open streams when the server closes', { timeout: 10_000 }, async () => {
     // Default connection handling: only the route's own shutdown hook can end the stream.
-    const own = Fastify();
-    await own.register(eventRoutes, { pairs: service });
+    const own = controlApi(service);
     const url = new URL('/v1/events', await own.listen({ host: '127.0.0.1', port: 0 }));
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      request(url, { agent: false }, resolve).on('error', reject).end();
+      request(url, { agent: false, headers: auth }, resolve).on('error', reject).end();
     });
     assert.equal(res.statusCode, 200);
     const ended = new Promise((resolve) => res.on('end', resolve).resume());

@@ -4,9 +4,11 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { abnormal, PAIR_STATES } from '../../core/types.js';
+import { PAIR_STATES } from '../../core/types.js';
+import { API } from '../../protocol/control.js';
 import type { ArrayEvent, PairService } from '../pairs/pairService.js';
-import { nameSchema, parseOrReject, sendResult } from './pairs.js';
+import { nameSchema } from './pairs.js';
+import { ApiError, parseInput, send } from './server.js';
 
 export interface EventRoutesOptions {
   pairs: PairService;
@@ -29,15 +31,14 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
   const { pairs } = opts;
   const streams = new Set<ServerResponse>();
 
-  app.get('/v1/pairs/:name/wait', async (req, reply) => {
-    const params = parseOrReject(reply, waitParams, req.params, 'path');
-    const query = params && parseOrReject(reply, waitQuery, req.query, 'query');
-    if (!params || !query) return reply;
-    if (!pairs.get(params.name)) return sendResult(reply, abnormal('not-found', `no pair named "${params.name}"`));
-    return sendResult(reply, await pairs.waitForState(params.name, query.state, query.timeout * 1000));
+  app.get(`${API.pairs}/:name/wait`, async (req, reply) => {
+    const { name } = parseInput(waitParams, req.params, 'path');
+    const { state, timeout } = parseInput(waitQuery, req.query, 'query');
+    if (!pairs.get(name)) throw new ApiError('not-found', `no pair named "${name}"`);
+    return send(reply, await pairs.waitForState(name, state, timeout * 1000));
   });
 
-  app.get('/v1/events', (_req, reply) => {
+  app.get(API.events, (_req, reply) => {
     // The stream outlives the handler, so fastify hands the raw response over to us.
     reply.hijack();
     const res = reply.raw;

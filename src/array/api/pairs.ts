@@ -1,12 +1,14 @@
 // Pair commands on the command device (SPEC §3, §5, §6): list/show/create/delete pairs, the
 // pair operations (split, resync, swap, takeover), the determining-pair reservation (reserve,
 // release, reset) and group split/resync. Every request is validated before the pair layer sees
-// it, so bad input answers 400 bad-request naming the field and changes nothing.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+// it, so bad input answers 400 bad-request naming the field and changes nothing. Registered with
+// `app.register(pairRoutes, { pairs })` inside the app of buildControlApi (auth, error answers).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { abnormal, FENCES, type CommandResult } from '../../core/types.js';
-import { httpStatusFor, type PairListResponse, type PairResponse } from '../../protocol/control.js';
+import { FENCES } from '../../core/types.js';
+import { API, type PairListResponse, type PairResponse } from '../../protocol/control.js';
 import type { PairOp, PairService } from '../pairs/pairService.js';
+import { ApiError, parseInput, send } from './server.js';
 
 export interface PairRoutesOptions {
   pairs: PairService;
@@ -33,103 +35,67 @@ const emptyBody = z.strictObject({});
 const takeoverBody = z.strictObject({ force: z.boolean().optional() });
 const reservationBody = z.strictObject({ host: nameSchema });
 
-/** Answer a CommandResult with the HTTP status the contract gives its reason. */
-export function sendResult<T extends object>(reply: FastifyReply, result: CommandResult<T>): FastifyReply {
-  return reply.code(result.result === 'NORMAL' ? 200 : httpStatusFor(result.reason)).send(result);
-}
-
-/**
- * Validate `input` (a body, the path params or the query) against `schema`. On failure answer
- * 400 bad-request naming every bad field, or `what` when the input as a whole is wrong.
- */
-export function parseOrReject<T>(reply: FastifyReply, schema: z.ZodType<T>, input: unknown, what: string): T | undefined {
-  const parsed = schema.safeParse(input ?? {});
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : what;
-    if (issue.code === 'unrecognized_keys') return `${what}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    return `${field}: ${issue.message}`;
-  });
-  sendResult(reply, abnormal('bad-request', problems.join('; ')));
-  return undefined;
-}
-
 /** The body of a pair operation, checked and turned into the PairOp the pair layer takes. */
-const opParsers: Record<'split' | 'resync' | 'swap' | 'takeover', (reply: FastifyReply, body: unknown) => PairOp | undefined> = {
-  split: (reply, body) => {
-    const b = parseOrReject(reply, splitBody, body, 'body');
-    return b && { kind: 'split', svolWritable: b.svolWritable ?? false };
+const opParsers: Record<'split' | 'resync' | 'swap' | 'takeover', (body: unknown) => PairOp> = {
+  split: (body) => ({ kind: 'split', svolWritable: parseInput(splitBody, body, 'body').svolWritable ?? false }),
+  resync: (body) => {
+    const { discard } = parseInput(resyncBody, body, 'body');
+    return discard === undefined ? { kind: 'resync' } : { kind: 'resync', discard };
   },
-  resync: (reply, body) => {
-    const b = parseOrReject(reply, resyncBody, body, 'body');
-    return b && (b.discard === undefined ? { kind: 'resync' } : { kind: 'resync', discard: b.discard });
+  swap: (body) => {
+    parseInput(emptyBody, body, 'body');
+    return { kind: 'swap' };
   },
-  swap: (reply, body) => parseOrReject(reply, emptyBody, body, 'body') && { kind: 'swap' },
-  takeover: (reply, body) => {
-    const b = parseOrReject(reply, takeoverBody, body, 'body');
-    return b && { kind: 'takeover', force: b.force ?? false };
-  },
+  takeover: (body) => ({ kind: 'takeover', force: parseInput(takeoverBody, body, 'body').force ?? false }),
 };
+
+/** A missing body is an empty one: `pair swap` needs no options. */
+const bodyOf = (req: FastifyRequest): unknown => req.body ?? {};
 
 export async function pairRoutes(app: FastifyInstance, opts: PairRoutesOptions): Promise<void> {
   const { pairs } = opts;
 
-  app.get('/v1/pairs', async (_req, reply) => {
-    const answer: PairListResponse = { result: 'NORMAL', pairs: pairs.list() };
-    return sendResult(reply, answer);
+  app.get(API.pairs, async (): Promise<PairListResponse> => ({ result: 'NORMAL', pairs: pairs.list() }));
+
+  app.get(`${API.pairs}/:name`, async (req): Promise<PairResponse> => {
+    const { name } = parseInput(nameParams, req.params, 'path');
+    const pair = pairs.get(name);
+    if (!pair) throw new ApiError('not-found', `no pair named "${name}"`);
+    return { result: 'NORMAL', pair };
   });
 
-  app.get('/v1/pairs/:name', async (req, reply) => {
-    const params = parseOrReject(reply, nameParams, req.params, 'path');
-    if (!params) return reply;
-    const pair = pairs.get(params.name);
-    const answer: PairResponse = pair ? { result: 'NORMAL', pair } : abnormal('not-found', `no pair named "${params.name}"`);
-    return sendResult(reply, answer);
-  });
+  app.post(API.pairs, async (req, reply) => send(reply, await pairs.create(parseInput(createBody, bodyOf(req), 'body'))));
 
-  app.post('/v1/pairs', async (req, reply) => {
-    const body = parseOrReject(reply, createBody, req.body, 'body');
-    if (!body) return reply;
-    return sendResult(reply, await pairs.create(body));
-  });
-
-  app.delete('/v1/pairs/:name', async (req, reply) => {
-    const params = parseOrReject(reply, nameParams, req.params, 'path');
-    if (!params) return reply;
-    return sendResult(reply, await pairs.delete(params.name));
+  app.delete(`${API.pairs}/:name`, async (req, reply) => {
+    const { name } = parseInput(nameParams, req.params, 'path');
+    return send(reply, await pairs.delete(name));
   });
 
   for (const cmd of ['split', 'resync', 'swap', 'takeover'] as const) {
-    app.post(`/v1/pairs/:name/${cmd}`, async (req, reply) => {
-      const params = parseOrReject(reply, nameParams, req.params, 'path');
-      const op = params && opParsers[cmd](reply, req.body);
-      if (!params || !op) return reply;
-      return sendResult(reply, await pairs.command(params.name, op));
+    app.post(`${API.pairs}/:name/${cmd}`, async (req, reply) => {
+      const { name } = parseInput(nameParams, req.params, 'path');
+      return send(reply, await pairs.command(name, opParsers[cmd](bodyOf(req))));
     });
   }
 
   for (const cmd of ['split', 'resync'] as const) {
     app.post(`/v1/groups/:group/${cmd}`, async (req, reply) => {
-      const params = parseOrReject(reply, groupParams, req.params, 'path');
-      const op = params && opParsers[cmd](reply, req.body);
-      if (!params || !op) return reply;
-      return sendResult(reply, await pairs.groupCommand(params.group, op));
+      const { group } = parseInput(groupParams, req.params, 'path');
+      return send(reply, await pairs.groupCommand(group, opParsers[cmd](bodyOf(req))));
     });
   }
 
   for (const cmd of ['reserve', 'release'] as const) {
-    app.post(`/v1/pairs/:name/${cmd}`, async (req, reply) => {
-      const params = parseOrReject(reply, nameParams, req.params, 'path');
-      const body = params && parseOrReject(reply, reservationBody, req.body, 'body');
-      if (!params || !body) return reply;
-      return sendResult(reply, await pairs[cmd](params.name, body.host));
+    app.post(`${API.pairs}/:name/${cmd}`, async (req, reply) => {
+      const { name } = parseInput(nameParams, req.params, 'path');
+      const { host } = parseInput(reservationBody, bodyOf(req), 'body');
+      return send(reply, await pairs[cmd](name, host));
     });
   }
 
-  app.post('/v1/pairs/:name/reset', async (req, reply) => {
-    const params = parseOrReject(reply, nameParams, req.params, 'path');
-    const body = params && parseOrReject(reply, emptyBody, req.body, 'body');
-    if (!params || !body) return reply;
-    return sendResult(reply, await pairs.reset(params.name));
+  app.post(`${API.pairs}/:name/reset`, async (req, reply) => {
+    const { name } = parseInput(nameParams, req.params, 'path');
+    parseInput(emptyBody, bodyOf(req), 'body');
+    return send(reply, await pairs.reset(name));
   });
 }
