@@ -46,7 +46,7 @@ export class ArrayProcess {
     const config = {
       name,
       dataDir: './data',
-      logLevel: 'warn',
+      logLevel: 'info',
       nbd: { listen: `127.0.0.1:${nbdPort}` },
       control: { listen: `127.0.0.1:${controlPort}`, token },
       peer: { listen: `127.0.0.1:${peerListen}`, connect: `127.0.0.1:${peerConnect}`, secret: 'peer-secret' },
