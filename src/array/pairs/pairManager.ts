@@ -198,6 +198,7 @@ export class PairManager implements PairService {
         pvolTakeover: false,
         splitBrain: false,
         resyncPending: false,
+        remoteMarked: false,
         swapping: false,
         pace: msg.pace,
         generation,
@@ -236,10 +237,13 @@ export class PairManager implements PairService {
     return this.queue.run(name, () => this.commandNow(name, op));
   }
 
-  private async commandNow(name: string, op: PairOp): Promise<PairResult> {
+  private async commandNow(name: string, given: PairOp): Promise<PairResult> {
     const rt = this.pairs.get(name);
     if (!rt) return abnormal('not-found', `no pair named ${name}`);
-    if (rt.rec.attribute === 'P-VOL') return this.execute(rt, op, 'P-VOL');
+    if (rt.rec.attribute === 'P-VOL') return this.execute(rt, given, 'P-VOL');
+    // On the S side an operator's `resync --discard` is a swap resync with that choice
+    // ('local' still names this side's data), so the same command works from either side.
+    const op: PairOp = given.kind === 'resync' && given.discard ? { kind: 'swap', discard: given.discard } : given;
     if (!this.o.link.connected) {
       // Only a forced S-VOL takeover is decided here; everything else needs the P side.
       const d = decidePairCommand(this.snapshot(rt), 'S-VOL', toCommand(op, 'S-VOL'), { peerReachable: false });
@@ -480,6 +484,7 @@ export class PairManager implements PairService {
 
   private startCopy(rt: PairRuntime): void {
     rt.copy?.stop();
+    rt.rec.remoteMarked = false;
     rt.rec.copyTotal = Math.max(1, rt.tracker.dirtyCount());
     this.o.store.save(rt.rec);
     rt.copy = new CopyEngine(rt, this.o.link, { done: (x) => this.copyDone(x), failed: (x, err) => this.linkFailure(x, err) }, rt.rec.pace);
@@ -507,16 +512,24 @@ export class PairManager implements PairService {
   }
 
   private async copyFailed(rt: PairRuntime, cause: unknown): Promise<{ ack: boolean }> {
-    let marked = false;
-    if (rt.rec.fence === 'status' && this.o.link.connected) {
-      marked = await this.o.link.request(PeerKind.suspend, { name: rt.rec.name } satisfies NameMsg).then(
-        () => true,
-        () => false,
-      );
-    }
+    const marked = rt.rec.fence === 'status' && (await this.markRemoteSuspended(rt));
     const outcome = onCopyFailure(rt.rec.fence, marked);
     if (rt.rec.state !== outcome.next) this.linkFailure(rt, cause);
     return { ack: outcome.ack };
+  }
+
+  private async markRemoteSuspended(rt: PairRuntime): Promise<boolean> {
+    if (rt.rec.remoteMarked) return true;
+    if (!this.o.link.connected) return false;
+    const ok = await this.o.link.request(PeerKind.suspend, { name: rt.rec.name } satisfies NameMsg).then(
+      () => true,
+      () => false,
+    );
+    if (ok) {
+      rt.rec.remoteMarked = true;
+      this.o.store.save(rt.rec);
+    }
+    return ok;
   }
 
   private diverging(rt: PairRuntime): void {
@@ -579,9 +592,11 @@ export class PairManager implements PairService {
     }
     const cmp = compareGenerations(r.generation, peer.generation!);
     if (peer.state === 'SSWS') {
-      // The S side was taken over by force. If we were written too, both diverged.
+      // The S side was taken over by force: the pair waits for a swap resync from that side.
+      // If this P-VOL was written too, both diverged and the operator must choose.
+      this.setState(rt, 'SSWS', 'the S-VOL was taken over (SSWS); resolve with swap resync from the S side');
       if (cmp === 'split-brain' || rt.forked) this.flagSplitBrain(rt, 'S-VOL was taken over (SSWS) while the P-VOL kept being written');
-      else this.setState(rt, 'SSWS', 'the S-VOL was taken over (SSWS); resolve with swap resync from the S side');
+      else this.pushUpdate(rt, false);
       return;
     }
     if (cmp === 'split-brain' || cmp === 'unrelated') {
@@ -681,6 +696,7 @@ export class PairManager implements PairService {
       pvolTakeover: false,
       splitBrain: false,
       resyncPending: false,
+      remoteMarked: false,
       swapping: false,
       pace: m.pace,
       generation: m.generation,
@@ -773,6 +789,7 @@ export class PairManager implements PairService {
     const tracker = RegionTracker.open(join(this.bitmapDir, `${rec.name}.bitmap`), vol.size, this.o.regionSize);
     const rt = new PairRuntime(rec, vol.device, tracker, this.o.link, {
       copyFailed: (x, cause) => this.copyFailed(x, cause),
+      markRemoteSuspended: (x) => this.markRemoteSuspended(x),
       diverging: (x) => this.diverging(x),
     });
     rt.forked = rec.generation.parent !== null;

@@ -20,6 +20,8 @@ export interface PairRecord {
   splitBrain: boolean;
   /** A resync was accepted (or the link failed in PAIR): copy as soon as the link is up. */
   resyncPending: boolean;
+  /** Fence status: the S side is known to have been marked PSUE since the pair last suspended. */
+  remoteMarked: boolean;
   /** This side handed the P-VOL role to the peer and has not yet heard that the peer took it. */
   swapping: boolean;
   /** Copy rate limit in bytes per second; 0 = unlimited. */

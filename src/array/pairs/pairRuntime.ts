@@ -14,6 +14,8 @@ import type { RegionTracker } from './regionTracker.js';
 export interface PairHooks {
   /** A replicated write, zeroing or flush could not be copied: apply the fence level. */
   copyFailed(rt: PairRuntime, cause: unknown): Promise<{ ack: boolean }>;
+  /** Fence status in PSUE: mark the S side suspended; false when it cannot be reached. */
+  markRemoteSuspended(rt: PairRuntime): Promise<boolean>;
   /** The first host write that makes this side diverge from its peer (generation fork). */
   diverging(rt: PairRuntime): void;
 }
@@ -49,6 +51,7 @@ export class PairRuntime {
     if (this.replicating()) {
       return this.replicated(offset, data.length, () => this.volume.write(offset, data, fua), data, fua ? DataFlag.FUA : 0, fua);
     }
+    if (this.needsRemoteMark()) return this.afterRemoteMark(() => this.hostWrite(offset, data, fua));
     this.trackLocalChange(offset, data.length);
     return this.durable(this.volume.write(offset, data, fua), fua);
   }
@@ -59,8 +62,25 @@ export class PairRuntime {
       const flags = DataFlag.ZEROES | (fua ? DataFlag.FUA : 0);
       return this.replicated(offset, length, () => this.volume.writeZeroes(offset, length, fua, false), zeroesPayload(length), flags, fua);
     }
+    if (this.needsRemoteMark()) return this.afterRemoteMark(() => this.hostZero(offset, length, fua));
     this.trackLocalChange(offset, length);
     return this.durable(this.volume.writeZeroes(offset, length, fua, false), fua);
+  }
+
+  /**
+   * Fence status (SPEC §3.3): a write while suspended succeeds only once the S side is known
+   * to be marked PSUE; until then every write tries to mark it first and fails if it cannot.
+   */
+  private needsRemoteMark(): boolean {
+    const r = this.rec;
+    return r.attribute === 'P-VOL' && r.fence === 'status' && r.state === 'PSUE' && !r.remoteMarked;
+  }
+
+  private async afterRemoteMark(write: () => void | Promise<void>): Promise<void> {
+    if (!(await this.hooks.markRemoteSuspended(this))) {
+      throw new BlockError(Errno.EIO, `fence status: the S-VOL of ${this.rec.name} cannot be marked suspended; write refused`);
+    }
+    await write();
   }
 
   async hostFlush(): Promise<void> {

@@ -7,7 +7,7 @@ import type { ArrayEvent, PairCreateRequest, PairInfo } from '../../protocol/con
 export type PairOp =
   | { kind: 'split'; svolWritable: boolean }
   | { kind: 'resync'; discard?: 'local' | 'remote' }
-  | { kind: 'swap' }
+  | { kind: 'swap'; discard?: 'local' | 'remote' }
   | { kind: 'takeover'; force: boolean };
 
 export type PairResult = CommandResult<{ pair: PairInfo }>;

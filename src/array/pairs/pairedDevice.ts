@@ -12,8 +12,9 @@ export class PairedDevice implements BlockDevice {
     return this.rt.volume.size;
   }
 
+  /** Advertised READ_ONLY only where writes are refused by attribute (EPERM), not when fenced (EIO). */
   get readOnly(): boolean {
-    return this.rt.access().write !== 'allowed';
+    return this.rt.access().write === 'EPERM';
   }
 
   read(offset: number, into: Buffer): void | Promise<void> {
