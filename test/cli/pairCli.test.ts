@@ -10,6 +10,7 @@ import type { PairCreateRequest, PairInfo } from '../../src/protocol/control.js'
 import type { PairOp, PairResult, PairService, ReservationResult } from '../../src/array/pairs/pairService.js';
 import { buildControlApi } from '../../src/array/api/server.js';
 import { pairRoutes } from '../../src/array/api/pairs.js';
+import { eventRoutes } from '../../src/array/api/events.js';
 import { createLogger } from '../../src/log.js';
 
 const TOKEN = 'cli-test-token';
@@ -109,7 +110,11 @@ describe('pairvol pair as a process', () => {
   let env: Record<string, string>;
 
   before(async () => {
-    app = buildControlApi({ token: TOKEN, logger: createLogger('test', 'silent'), plugins: [(a) => void a.register(pairRoutes, { pairs: service })] });
+    app = buildControlApi({
+      token: TOKEN,
+      logger: createLogger('test', 'silent'),
+      plugins: [(a) => void a.register(pairRoutes, { pairs: service }), (a) => void a.register(eventRoutes, { pairs: service })],
+    });
     env = { PAIRVOL_URL: await app.listen({ host: '127.0.0.1', port: 0 }), PAIRVOL_TOKEN: TOKEN };
   });
   after(async () => {
