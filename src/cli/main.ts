@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   release: async () => ({ command: (await import('./reservation.js')).reservationCliCommands.release }),
   reset: async () => ({ command: (await import('./reservation.js')).reservationCliCommands.reset }),
   demo: () => import('./demo.js'),
+  app: () => import('../demo/appCommand.js'),
 };
 
 async function usage(): Promise<string> {
