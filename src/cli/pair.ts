@@ -26,10 +26,14 @@ const MAX_WAIT_SECONDS = 300;
 /** Time the answer of a wait may take beyond the wait itself. */
 const WAIT_MARGIN_MS = 5000;
 
-export const TAKEOVER_FORCE_WARNING =
-  'WARNING: forced takeover. If the P side cannot be reached this S-VOL becomes writable (SSWS) while the P-VOL may still be\n' +
-  'in use: writes the P-VOL acknowledged after its last copy to this side are LOST here, and the two sides may diverge.\n' +
-  'Stop every writer on the P side first. Resolve later with "pairvol pair swap NAME" once the P side is back.\n';
+/** Printed before `pair takeover NAME --force`: the operator is choosing a possible data-loss point (SPEC §6.4). */
+export function takeoverForceWarning(pair: string): string {
+  return (
+    `WARNING: forced takeover of ${pair}. If the P side cannot be reached this S-VOL becomes writable (SSWS) while the P-VOL\n` +
+    'may still be in use: writes the P-VOL acknowledged after its last copy to this side are LOST here, and the two sides\n' +
+    `may diverge. Stop every writer on the P side first. Resolve later with "pairvol pair swap ${pair}" once the P side is back.\n`
+  );
+}
 
 /** One control API request, and how to show its answer. */
 export interface PairRequest {
@@ -129,8 +133,9 @@ export function parsePairCommand(sub: string | undefined, args: string[]): PairR
       return { method: 'POST', path: API.pairCommand(onlyName(name, positionals), 'swap'), body: {}, show: 'pairs', ...common };
     case 'takeover': {
       const force = flag('force');
-      const path = API.pairCommand(onlyName(name, positionals), 'takeover');
-      return { method: 'POST', path, body: force ? { force } : {}, show: 'pairs', ...(force ? { warning: TAKEOVER_FORCE_WARNING } : {}), ...common };
+      const pair = onlyName(name, positionals);
+      const path = API.pairCommand(pair, 'takeover');
+      return { method: 'POST', path, body: force ? { force } : {}, show: 'pairs', ...(force ? { warning: takeoverForceWarning(pair) } : {}), ...common };
     }
     case 'delete':
       return { method: 'DELETE', path: API.pair(onlyName(name, positionals)), show: 'deleted', ...common };
@@ -160,7 +165,8 @@ function pairsOf(answer: { pair?: PairInfo; pairs?: PairInfo[] }): PairInfo[] {
 export function renderPairAnswer(show: PairRequest['show'], answer: { pair?: PairInfo; pairs?: PairInfo[] }): string {
   if (show === 'pairs') return renderPairTable(pairsOf(answer));
   const pair = answer.pair;
-  return pair ? `pair ${pair.name} deleted: ${pair.localVolume} on ${pair.localArray} is SMPL (not paired)\n` : 'pair deleted\n';
+  if (!pair) return 'pair deleted\n';
+  return `pair ${pair.name} deleted: ${pair.localVolume} on ${pair.localArray} and ${pair.remoteVolume} on ${pair.remoteArray} are SMPL (not paired)\n`;
 }
 
 async function runPairCommand(sub: PairSubcommand, args: string[]): Promise<number> {

@@ -2,8 +2,9 @@
 // makes, and every mistake a usage error that sends nothing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePace, parsePairCommand, TAKEOVER_FORCE_WARNING } from '../../src/cli/pair.js';
+import { parsePace, parsePairCommand, renderPairAnswer, takeoverForceWarning } from '../../src/cli/pair.js';
 import { UsageError } from '../../src/cli/output.js';
+import type { PairInfo } from '../../src/protocol/control.js';
 
 const request = (line: string) => {
   const [sub, ...args] = line.split(' ').filter((w) => w !== '');
@@ -60,8 +61,8 @@ describe('pair command lines', () => {
   it('takeover --force carries a data-loss warning', () => {
     const req = request('takeover db --force');
     assert.deepEqual(req.body, { force: true });
-    assert.equal(req.warning, TAKEOVER_FORCE_WARNING);
-    assert.match(TAKEOVER_FORCE_WARNING, /LOST/);
+    assert.equal(req.warning, takeoverForceWarning('db'));
+    assert.match(takeoverForceWarning('db'), /^WARNING: forced takeover of db\..*LOST.*pairvol pair swap db/s);
   });
 
   it('wait asks for the state with a bounded timeout and waits longer for the answer', () => {
@@ -101,6 +102,38 @@ describe('pair command lines', () => {
       assert.throws(() => request(line), (err: unknown) => err instanceof UsageError && message.test(err.message));
     });
   }
+});
+
+describe('pair answers', () => {
+  it('a deleted pair names both volumes, now SMPL', () => {
+    const pair = { name: 'db', localVolume: 'db-a', localArray: 'site-a', remoteVolume: 'db-b', remoteArray: 'site-b' } as PairInfo;
+    assert.equal(renderPairAnswer('deleted', { pair }), 'pair db deleted: db-a on site-a and db-b on site-b are SMPL (not paired)\n');
+  });
+
+  it('a group answer shows every pair of the group', () => {
+    const pair = (name: string): PairInfo => ({
+      name,
+      group: 'app',
+      attribute: 'P-VOL',
+      state: 'PSUS',
+      displayState: 'PSUS',
+      fence: 'never',
+      localVolume: `${name}-a`,
+      remoteVolume: `${name}-b`,
+      localArray: 'site-a',
+      remoteArray: 'site-b',
+      svolWritable: false,
+      copyPercent: 100,
+      changedPercent: 0,
+      copyRate: 0,
+      peerConnected: true,
+      holder: null,
+      splitBrain: false,
+      access: 'read-write',
+    });
+    const lines = renderPairAnswer('pairs', { pairs: [pair('a'), pair('b')] }).split('\n');
+    assert.deepEqual(lines.map((l) => /^app +(\w+\([LR]\))/.exec(l)?.[1]).filter(Boolean), ['a(L)', 'a(R)', 'b(L)', 'b(R)']);
+  });
 });
 
 describe('copy pace', () => {

@@ -154,7 +154,7 @@ describe('pairvol pair as a process', () => {
   it('takeover --force: warns of data loss on stderr, then shows the taken-over pair', async () => {
     const run = await pairvolPair(['takeover', 'db', '--force'], env);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /^WARNING: forced takeover/);
+    assert.match(run.stderr, /^WARNING: forced takeover of db\./);
     assert.match(run.stdout, /db\(L\) +site-b +db-b +S-VOL +SSWS/);
     assert.deepEqual(service.ops.at(-1), { kind: 'takeover', force: true });
   });
