@@ -1,0 +1,87 @@
+// Helpers for the real-process cluster scenarios: a lab in a temporary directory, the safety
+// invariant sampled continuously, and a seeded random source for jitter.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Lab, type LabOptions, type Site } from '../../src/lab/lab.js';
+import { API, type PairInfo } from '../../src/protocol/control.js';
+
+/** A lab in a fresh temporary directory; `dispose` stops it and removes the directory. */
+export async function startLab(opts: Omit<LabOptions, 'dir'> = {}): Promise<Lab & { dispose(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pairvol-lab-'));
+  let lab: Lab;
+  try {
+    lab = await Lab.start({ ...opts, dir });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return Object.assign(lab, {
+    async dispose() {
+      await lab.stop();
+      if (process.env.PAIRVOL_KEEP_LAB) console.log(`lab kept in ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+async function dataAccess(lab: Lab, site: Site): Promise<PairInfo['access'] | 'down'> {
+  if (!lab.arrays[site].process.running) return 'down';
+  const r = await lab.client(site, 1000).get<{ pair: PairInfo }>(API.pair('db'));
+  return r.result === 'NORMAL' ? r.pair.access : 'down';
+}
+
+/**
+ * The safety invariant of SPEC §6.5, sampled every ~50 ms: never `access: 'read-write'` on both
+ * arrays' volumes of the data pair at once. The two arrays cannot be asked at one instant, so a
+ * sample asks X, then Y, then X again: read-write on all three answers means both were writable
+ * at the moment Y answered (X cannot flip to read-only and back within one sample).
+ */
+export class SafetySampler {
+  samples = 0;
+  readonly violations: string[] = [];
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly lab: Lab) {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    for (let i = 0; this.running; i++) {
+      const [x, y]: Site[] = i % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
+      const first = await dataAccess(this.lab, x);
+      const second = first === 'read-write' ? await dataAccess(this.lab, y) : 'skipped';
+      const third = second === 'read-write' ? await dataAccess(this.lab, x) : 'skipped';
+      this.samples++;
+      if (third === 'read-write') this.violations.push(`${new Date().toISOString()}: db read-write on both arrays (asked ${x}, ${y}, ${x})`);
+      await sleep(50);
+    }
+  }
+
+  /** Stops sampling (e.g. before an explicit --force) and returns the violations seen. */
+  async stop(): Promise<string[]> {
+    this.running = false;
+    await this.loop;
+    return this.violations;
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so a failing race round can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What the lab's hosts say they are, as "a:ACTIVE b:STANDBY" (for assertion messages). */
+export async function roles(lab: Lab): Promise<string> {
+  const [a, b] = await Promise.all([lab.hostStatus('a'), lab.hostStatus('b')]);
+  return `a:${a?.role ?? 'down'} b:${b?.role ?? 'down'}`;
+}
