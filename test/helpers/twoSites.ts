@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { ArrayProcess } from './arrayProcess.js';
 import { LinkCut } from '../../src/lab/faultProxy.js';
 import { freePort } from './tmp.js';
-import type { CommandResult } from '../../src/core/types.js';
+import type { Abnormal, CommandResult } from '../../src/core/types.js';
 import type { PairInfo } from '../../src/protocol/control.js';
 import { API } from '../../src/protocol/control.js';
 
@@ -15,7 +15,16 @@ export interface TwoSites {
   dispose(): Promise<void>;
 }
 
-export async function startTwoSites(extra: Record<string, unknown> = {}): Promise<TwoSites> {
+export interface TwoSitesOptions {
+  /** Merged over both arrays' generated configs. */
+  extra?: Record<string, unknown>;
+  /** Defaults to fast link-failure detection for tests; benchmarks pass the product defaults. */
+  peerTiming?: { heartbeatMs: number; deadAfterMs: number };
+  /** Connect the arrays to each other directly (benchmarks): `link` then cannot cut anything. */
+  direct?: boolean;
+}
+
+export async function startTwoSites(opts: TwoSitesOptions = {}): Promise<TwoSites> {
   const aListen = { host: '127.0.0.1', port: await freePort() };
   const bListen = { host: '127.0.0.1', port: await freePort() };
   const link = await LinkCut.start(aListen, bListen);
@@ -23,11 +32,13 @@ export async function startTwoSites(extra: Record<string, unknown> = {}): Promis
     listen: `127.0.0.1:${listen.port}`,
     connect: `127.0.0.1:${connect.port}`,
     secret: 'two-sites-secret',
-    heartbeatMs: 100,
-    deadAfterMs: 600,
+    ...(opts.peerTiming ?? { heartbeatMs: 100, deadAfterMs: 600 }),
   });
-  const a = await ArrayProcess.start({ name: 'site-a', extraConfig: { peer: peer(aListen, link.aConnect), regionSize: '64K', ...extra } });
-  const b = await ArrayProcess.start({ name: 'site-b', extraConfig: { peer: peer(bListen, link.bConnect), regionSize: '64K', ...extra } });
+  const extra = { regionSize: '64K', ...opts.extra };
+  const aConnect = opts.direct ? bListen : link.aConnect;
+  const bConnect = opts.direct ? aListen : link.bConnect;
+  const a = await ArrayProcess.start({ name: 'site-a', extraConfig: { peer: peer(aListen, aConnect), ...extra } });
+  const b = await ArrayProcess.start({ name: 'site-b', extraConfig: { peer: peer(bListen, bConnect), ...extra } });
   return {
     a,
     b,
@@ -40,9 +51,12 @@ export async function startTwoSites(extra: Record<string, unknown> = {}): Promis
 }
 
 /** NORMAL END or a thrown error that shows the ABNORMAL reason. */
-export function normal<T extends object>(r: CommandResult<T>): T & { result: 'NORMAL' } {
-  if (r.result !== 'NORMAL') throw new Error(`expected NORMAL END, got ABNORMAL ${r.reason}: ${r.message}`);
-  return r;
+export function normal<R extends CommandResult>(r: R): Exclude<R, Abnormal> {
+  if (r.result !== 'NORMAL') {
+    const a = r as Abnormal;
+    throw new Error(`expected NORMAL END, got ABNORMAL ${a.reason}: ${a.message}`);
+  }
+  return r as Exclude<R, Abnormal>;
 }
 
 export async function pairInfo(array: ArrayProcess, name: string): Promise<PairInfo> {

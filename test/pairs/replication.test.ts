@@ -2,7 +2,7 @@
 // from the S-VOL's export; split / resync / link loss move the pair as SPEC §3 says.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { API } from '../../src/protocol/control.js';
+import { API, type PairInfo } from '../../src/protocol/control.js';
 import { normal, pairInfo, qemuIo, qemuIoRead, startTwoSites, waitLinked, waitState, type TwoSites } from '../helpers/twoSites.js';
 
 describe('remote copy pair between two arrays', () => {
@@ -21,7 +21,7 @@ describe('remote copy pair between two arrays', () => {
 
   it('initial copy brings existing P-VOL data to the S-VOL', async () => {
     assert.equal((await qemuIo(s.a.nbdUri('db-p'), 'write -P 0x11 0 1M', 'write -P 0x12 7M 1M')).code, 0);
-    const created = normal(await s.a.client().post(API.pairs, { name: 'db', pvol: 'db-p', svol: 'db-s', fence: 'never' }));
+    const created = normal(await s.a.client().post<{ pair: PairInfo }>(API.pairs, { name: 'db', pvol: 'db-p', svol: 'db-s', fence: 'never' }));
     assert.ok(['COPY', 'PAIR'].includes(created.pair.state));
     await waitState(s.a, 'db', 'PAIR');
     const b = await waitState(s.b, 'db', 'PAIR');
@@ -46,7 +46,7 @@ describe('remote copy pair between two arrays', () => {
   });
 
   it('split stops the copy; resync copies only what changed', async () => {
-    const split = normal(await s.a.client().post(API.pairCommand('db', 'split'), {}));
+    const split = normal(await s.a.client().post<{ pair: PairInfo }>(API.pairCommand('db', 'split'), {}));
     assert.equal(split.pair.state, 'PSUS');
     await waitState(s.b, 'db', 'SSUS');
     assert.equal((await qemuIo(s.a.nbdUri('db-p'), 'write -P 0x31 4M 64K')).code, 0);
@@ -81,7 +81,7 @@ describe('remote copy pair between two arrays', () => {
 
   it('swap from the S side makes it the P-VOL; the old P-VOL refuses writes', async () => {
     normal(await s.a.client().post(API.pairCommand('db', 'split'), {}));
-    const swapped = normal(await s.b.client().post(API.pairCommand('db', 'swap'), {}));
+    const swapped = normal(await s.b.client().post<{ pair: PairInfo }>(API.pairCommand('db', 'swap'), {}));
     assert.equal(swapped.pair.attribute, 'P-VOL');
     await waitState(s.b, 'db', 'PAIR');
     assert.equal((await pairInfo(s.a, 'db')).attribute, 'S-VOL');
