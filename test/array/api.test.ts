@@ -27,7 +27,7 @@ async function volumeNames(): Promise<string[]> {
 test('a missing or wrong token gets 401 unauthorized and changes nothing', async () => {
   const before = await volumeNames();
   const body = JSON.stringify({ name: 'intruder', size: '1M' });
-  for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: array.token }]) {
+  for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: array.token }] as Record<string, string>[]) {
     const r = await raw('POST', API.volumes, { ...headers, 'content-type': 'application/json' }, body);
     assert.equal(r.status, 401);
     assert.equal(r.json.result, 'ABNORMAL');
