@@ -6,6 +6,7 @@ import { UsageError } from './output.js';
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   array: () => import('./array.js'),
   volume: () => import('./volume.js'),
+  pair: () => import('./pair.js'),
   host: () => import('./host.js'),
   reserve: async () => ({ command: (await import('./reservation.js')).reservationCliCommands.reserve }),
   release: async () => ({ command: (await import('./reservation.js')).reservationCliCommands.release }),
