@@ -57,8 +57,14 @@ export class NbdConnection {
       },
     });
     socket.on('data', (chunk: Buffer) => {
-      if (this.handshake) this.handshake.push(chunk);
-      else this.transmission?.push(chunk);
+      try {
+        if (this.handshake) this.handshake.push(chunk);
+        else this.transmission?.push(chunk);
+      } catch (err) {
+        // A bug must cost this connection only, never the server.
+        this.logger.warn({ peer, err: (err as Error).stack ?? String(err) }, 'nbd connection failed, closing');
+        socket.destroy();
+      }
     });
   }
 

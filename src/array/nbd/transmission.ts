@@ -319,7 +319,11 @@ export class Transmission {
   private report(command: NbdCommandName, bytes: number, started: number, errno: number): void {
     const onRequest = this.hooks.onRequest;
     if (!onRequest) return;
-    onRequest({ exportName: this.exp.name, command, bytes, seconds: (performance.now() - started) / 1000, errno });
+    try {
+      onRequest({ exportName: this.exp.name, command, bytes, seconds: (performance.now() - started) / 1000, errno });
+    } catch (err) {
+      this.hooks.warn({ err }, 'onRequest hook failed');
+    }
   }
 
   private afterAsync(): void {
