@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { decidePairCommand, onCopyComplete, onLinkLost, type PairCommand, type PairSnapshot } from '../../core/pairCommand.js';
+import { decidePairCommand, onCopyComplete, onLinkLost, type PairSnapshot } from '../../core/pairCommand.js';
 import { onCopyFailure } from '../../core/fence.js';
 import { decideReserve, decideRelease } from '../../core/reservation.js';
 import { compareGenerations, forkGeneration, type Generation } from '../../core/generation.js';
@@ -217,18 +217,7 @@ export class PairManager implements PairService {
   }
 
   delete(name: string): Promise<PairResult> {
-    return this.queue.run(name, async () => {
-      const rt = this.pairs.get(name);
-      if (!rt) return abnormal('not-found', `no pair named ${name}`);
-      if (rt.rec.attribute === 'S-VOL') {
-        if (!this.o.link.connected) return abnormal('peer-unreachable', `the P side of ${name} cannot be reached; delete it there, or take over with --force first`);
-        return this.forward<PairResult>(PeerKind.command, { name, op: { kind: 'delete' } } satisfies CommandMsg);
-      }
-      const info = this.info(rt);
-      this.drop(rt, 'pair deleted');
-      if (this.o.link.connected) await this.o.link.request(PeerKind.remove, { name } satisfies NameMsg).catch(() => undefined);
-      return { result: 'NORMAL', pair: { ...info, state: 'SMPL', displayState: 'SMPL', attribute: 'SMPL', access: 'read-write' } };
-    });
+    return this.queue.run(name, () => this.commandNow(name, { kind: 'delete' }));
   }
 
   // ---------------------------------------------------------------- commands
@@ -237,25 +226,27 @@ export class PairManager implements PairService {
     return this.queue.run(name, () => this.commandNow(name, op));
   }
 
-  private async commandNow(name: string, given: PairOp): Promise<PairResult> {
+  private async commandNow(name: string, given: PairOp | DeleteOp): Promise<PairResult> {
     const rt = this.pairs.get(name);
     if (!rt) return abnormal('not-found', `no pair named ${name}`);
     if (rt.rec.attribute === 'P-VOL') return this.execute(rt, given, 'P-VOL');
     // On the S side an operator's `resync --discard` is a swap resync with that choice
     // ('local' still names this side's data), so the same command works from either side.
-    const op: PairOp = given.kind === 'resync' && given.discard ? { kind: 'swap', discard: given.discard } : given;
+    const op: PairOp | DeleteOp = given.kind === 'resync' && given.discard ? { kind: 'swap', discard: given.discard } : given;
     if (!this.o.link.connected) {
       // Only a forced S-VOL takeover is decided here; everything else needs the P side.
-      const d = decidePairCommand(this.snapshot(rt), 'S-VOL', toCommand(op, 'S-VOL'), { peerReachable: false });
+      const d = decidePairCommand(this.snapshot(rt), 'S-VOL', op, { peerReachable: false });
       if ('result' in d) return d;
       if (d.noop) return this.normal(rt);
       if (d.next === 'SSWS') return this.svolTakeover(rt);
       return abnormal('peer-unreachable', `the P side of ${name} cannot be reached`);
     }
+    const before = this.info(rt);
     const res = await this.forward<PairResult>(PeerKind.command, { name, op } satisfies CommandMsg);
     if (res.result === 'ABNORMAL') return res;
+    // Answer from this array's point of view (the P side answered from its own).
     const now = this.pairs.get(name);
-    return now ? this.normal(now) : res;
+    return now ? this.normal(now) : { result: 'NORMAL', pair: asDeleted(before) };
   }
 
   groupCommand(group: string, op: PairOp): Promise<import('../../core/types.js').CommandResult<{ pairs: PairInfo[] }>> {
@@ -278,7 +269,7 @@ export class PairManager implements PairService {
   /** All members are decided first; only when every one is accepted do they change, in one turn. */
   private async groupOnPrimary(members: PairRuntime[], op: PairOp): Promise<import('../../core/types.js').CommandResult<{ pairs: PairInfo[] }>> {
     for (const rt of members) {
-      const d = decidePairCommand(this.snapshot(rt), 'P-VOL', toCommand(op, 'P-VOL'), { peerReachable: this.o.link.connected });
+      const d = decidePairCommand(this.snapshot(rt), 'P-VOL', op, { peerReachable: this.o.link.connected });
       if ('result' in d) return abnormal(d.reason, `${rt.rec.name}: ${d.message}`);
     }
     const results = await Promise.all(members.map((rt) => this.execute(rt, op, 'P-VOL')));
@@ -288,16 +279,17 @@ export class PairManager implements PairService {
   }
 
   /** Decide and apply a command on the array holding the P-VOL (or a forced S-VOL takeover). */
-  private async execute(rt: PairRuntime, op: PairOp | { kind: 'delete' }, givenTo: Attribute, holder?: string): Promise<PairResult> {
+  private async execute(rt: PairRuntime, op: PairOp | DeleteOp, givenTo: Attribute, holder?: string): Promise<PairResult> {
+    const d = decidePairCommand(this.snapshot(rt), givenTo, op, { peerReachable: this.o.link.connected });
+    if ('result' in d) return d;
     if (op.kind === 'delete') {
       const info = this.info(rt);
       this.drop(rt, `pair deleted (given to the ${givenTo})`);
+      // The S side forgets the pair too; if it cannot be told now it keeps a read-only S-VOL
+      // until it is deleted there (or taken over with --force).
       if (this.o.link.connected) await this.o.link.request(PeerKind.remove, { name: rt.rec.name } satisfies NameMsg).catch(() => undefined);
-      return { result: 'NORMAL', pair: { ...info, state: 'SMPL', displayState: 'SMPL', attribute: 'SMPL', access: 'read-write' } };
+      return { result: 'NORMAL', pair: asDeleted(info) };
     }
-    const cmd = toCommand(op, givenTo);
-    const d = decidePairCommand(this.snapshot(rt), givenTo, cmd, { peerReachable: this.o.link.connected });
-    if ('result' in d) return d;
     if (d.noop) {
       if (holder !== undefined) this.setHolder(rt, holder);
       return this.normal(rt);
@@ -751,7 +743,10 @@ export class PairManager implements PairService {
     r.splitBrain = false;
     r.resyncPending = false;
     r.pvolTakeover = false;
-    r.generation = { current: randomUUID(), parent: null };
+    // Same lineage as the old P side (it keeps this generation too), so a crash before the
+    // copy completes is not mistaken for a split brain; the completed copy makes a fresh one.
+    r.generation = m.generation;
+    rt.forked = false;
     this.o.store.save(r);
     this.emit(rt, from, 'COPY', 'swap: this volume is now the P-VOL');
     // The copy starts after the reply, so the old P side has finished becoming the S-VOL.
@@ -859,9 +854,11 @@ export class PairManager implements PairService {
   }
 }
 
-/** PairOp and the core's PairCommand share their shape; `discard` is relative to the side it was given to. */
-function toCommand(op: PairOp, _givenTo: Attribute): PairCommand {
-  return op;
+type DeleteOp = { kind: 'delete' };
+
+/** How a pair reads once it is deleted: both volumes are simple volumes again. */
+function asDeleted(info: PairInfo): PairInfo {
+  return { ...info, state: 'SMPL', displayState: 'SMPL', attribute: 'SMPL', access: 'read-write', holder: null };
 }
 
 /** COPY: share copied so far; PAIR: 100; suspended: share of regions still identical (as pairdisplay shows). */
