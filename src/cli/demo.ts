@@ -1,57 +1,43 @@
-// `pairvol demo`: for now one array in a temporary directory, one volume, shown by nbdinfo.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { validateArrayConfig, formatHostPort } from '../array/config.js';
-import { startArray } from '../array/main.js';
-import { createLogger } from '../log.js';
-import { API, type VolumeResponse } from '../protocol/control.js';
-import { ControlClient } from '../protocol/controlClient.js';
-import { parseCommandLine, printResult, UsageError, type CliCommand } from './output.js';
+// `pairvol demo [--scenario NAME] [--keep]`: the whole two-site system on this machine, with
+// failures injected and narrated (src/demoScript). Exit 0 only when every check passed;
+// Ctrl-C tears the lab down (exit 130).
+import { DemoRun } from '../demoScript/demoRun.js';
+import { findScenario, SCENARIOS } from '../demoScript/scenarios.js';
+import { Screen } from '../demoScript/screen.js';
+import { parseCommandLine, UsageError, type CliCommand } from './output.js';
+
+const USAGE = `usage: pairvol demo [--scenario NAME] [--keep]
+builds a two-site lab in a temporary directory (2 arrays, 2 host agents, a determining pair,
+a data pair, an application writing numbered records), injects failures and checks that no
+acknowledged record was lost.
+  --scenario NAME   run only this one: ${SCENARIOS.map((s) => s.name).join(', ')}
+  --keep            leave the lab running afterwards (Ctrl-C tears it down)
+`;
 
 export const command: CliCommand = {
-  summary: 'start a throwaway array on this machine, create a volume and show it over NBD',
-  usage: 'usage: pairvol demo\n',
+  summary: 'the two-site system on this machine: failures injected, narrated and checked',
+  usage: USAGE,
   async run(args) {
-    const { positionals } = parseCommandLine(args, {});
+    const { values, positionals } = parseCommandLine(args, { scenario: { type: 'string' }, keep: { type: 'boolean', default: false } });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const dir = mkdtempSync(join(tmpdir(), 'pairvol-demo-'));
-    const configFile = join(dir, 'site-a.yaml');
-    const config = validateArrayConfig(
-      {
-        name: 'site-a',
-        dataDir: './data',
-        nbd: { listen: '127.0.0.1:0' },
-        control: { listen: '127.0.0.1:0', token: 'demo-token' },
-        peer: { listen: '127.0.0.1:0', connect: '127.0.0.1:0', secret: 'demo-secret' },
-        logLevel: 'warn',
-      },
-      configFile,
-    );
-    const array = await startArray(config, createLogger('array:site-a', config.logLevel));
+    let scenarios = SCENARIOS;
+    if (values.scenario !== undefined) {
+      const one = findScenario(values.scenario);
+      if (!one) throw new UsageError(`unknown scenario "${values.scenario}"; choose one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
+      scenarios = [one];
+    }
+    const demo = new DemoRun({ scenarios, keep: values.keep, screen: new Screen(process.stdout) });
+    const onSignal = (): void => demo.interrupt();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
-      const control = `http://${formatHostPort(array.control)}`;
-      console.log(`array site-a running: data in ${config.dataDir}, control ${control}, nbd ${formatHostPort(array.nbd)}\n`);
-      console.log('$ pairvol volume create demo --size 64M');
-      const client = new ControlClient({ url: control, token: config.control.token });
-      const created: VolumeResponse = await client.post(API.volumes, { name: 'demo', size: '64M' });
-      if (printResult(created, false, () => '') !== 0) return 1;
-      const uri = `nbd://${formatHostPort(array.nbd)}/demo`;
-      console.log(`volume demo created; exported as ${uri}\n\n$ nbdinfo ${uri}`);
-      // Asynchronous: the array serving nbdinfo runs in this very process.
-      const status = await new Promise<number | null>((resolve) => {
-        const nbdinfo = spawn('nbdinfo', [uri], { stdio: 'inherit' });
-        nbdinfo.once('error', (err) => {
-          console.log(`(nbdinfo not available: ${err.message}; install libnbd-bin)`);
-          resolve(null);
-        });
-        nbdinfo.once('exit', (code) => resolve(code));
-      });
-      return status === 0 ? 0 : 1;
+      const result = await demo.run();
+      if (result.interrupted) return 130;
+      for (const failure of result.failedChecks) process.stderr.write(`pairvol demo: ${failure}\n`);
+      return result.ok ? 0 : 1;
     } finally {
-      await array.close();
-      rmSync(dir, { recursive: true, force: true });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
   },
 };
