@@ -64,7 +64,9 @@ export class PairedVolumeControl {
       case 'wait-fenced':
         return { pair: name, decision, issued: null, ok: true, detail: `${decision.action}: ${decision.reason}` };
       case 'swap': {
-        const r = await this.client.post(API.pairCommand(name, 'swap'), {});
+        // Not swap resync: FIG.4 ref. 131 refuses it in PAIR. Takeover from the S side with the P
+        // side reachable is the planned swap (also from PAIR), and without force it never goes SSWS.
+        const r = await this.client.post(API.pairCommand(name, 'takeover'), {});
         const ok = r.result === 'NORMAL';
         return { pair: name, decision, issued: 'swap', ok, detail: ok ? 'swapped: this side is the P-VOL' : `swap failed: ${r.reason}: ${r.message}` };
       }
