@@ -85,3 +85,34 @@ export async function roles(lab: Lab): Promise<string> {
   const [a, b] = await Promise.all([lab.hostStatus('a'), lab.hostStatus('b')]);
   return `a:${a?.role ?? 'down'} b:${b?.role ?? 'down'}`;
 }
+
+/** Samples both hosts' roles every ~100 ms; `stop` returns every role each host was seen in. */
+export class RoleWatch {
+  readonly seen: Record<Site, Set<string>> = { a: new Set(), b: new Set() };
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly lab: Lab) {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const [a, b] = await Promise.all([this.lab.hostStatus('a'), this.lab.hostStatus('b')]);
+      this.seen.a.add(a?.role ?? 'down');
+      this.seen.b.add(b?.role ?? 'down');
+      await sleep(100);
+    }
+  }
+
+  async stop(): Promise<Record<Site, Set<string>>> {
+    this.running = false;
+    await this.loop;
+    return this.seen;
+  }
+}
+
+/** Asserts-friendly summary of a verify report. */
+export function lostRecords(r: { missing: { host: string; seq: number; found: string }[]; corrupt: { host: string; seq: number; found: string }[] }): string[] {
+  return [...r.missing, ...r.corrupt].slice(0, 10).map((l) => `${l.host} seq ${l.seq}: found ${l.found}`);
+}
