@@ -21,6 +21,7 @@ function machine(): string {
     `- memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- kernel: ${os.type()} ${os.release()}`,
     `- node: ${process.version}`,
+    `- load average when the run started (other work shares the machine): ${os.loadavg().map((x) => x.toFixed(1)).join(', ')}`,
     `- date: ${new Date().toISOString()}`,
   ].join('\n');
 }
