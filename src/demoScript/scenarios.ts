@@ -40,6 +40,7 @@ const hostCrash: Scenario = {
     monitor.faults.add(`host-${active} crashed`);
     await lab.waitForRole(standby, 'ACTIVE', 20_000);
     await lab.waitForAcks(standby, 5);
+    await monitor.refresh();
     monitor.say(`host-${standby} is ACTIVE and its application writes to site-${standby}, now the P-VOL of db`);
     await monitor.tellStory();
     monitor.say(`restart host-${active}: it hears host-${standby} ACTIVE and joins as STANDBY`);
@@ -62,6 +63,7 @@ const heartbeatCut: Scenario = {
     monitor.faults.add('heartbeat cut');
     await lab.waitFor(`host-${standby} to report a heartbeat-network fault`, async () => (await lab.hostStatus(standby))?.heartbeatFault === true, 20_000);
     await lab.waitForAcks(active, 5);
+    await monitor.refresh();
     monitor.say(`host-${active} renewed its reservation every renewInterval, so host-${standby}'s challenge failed: host-${active} stays ACTIVE, db keeps its direction`);
     await monitor.tellStory();
     monitor.say('restore the heartbeat network');
@@ -113,6 +115,7 @@ const switchover: Scenario = {
     if (r.result === 'ABNORMAL') throw new Error(`switchover refused: ${r.reason}: ${r.message}`);
     await lab.waitForRole(standby, 'ACTIVE', 20_000);
     await lab.waitForAcks(standby, 5);
+    await monitor.refresh();
     monitor.say(`host-${standby} is ACTIVE; host-${active} handed over without a challenge`);
     await monitor.tellStory();
   },
