@@ -199,6 +199,7 @@ export class PairManager implements PairService {
         splitBrain: false,
         resyncPending: false,
         remoteMarked: false,
+        diverged: false,
         swapping: false,
         pace: msg.pace,
         generation,
@@ -324,7 +325,7 @@ export class PairManager implements PairService {
     const from = rt.rec.state;
     rt.rec.state = 'SSWS';
     rt.rec.generation = forkGeneration(rt.rec.generation, randomUUID());
-    rt.forked = true;
+    rt.rec.diverged = true;
     this.o.store.save(rt.rec);
     this.o.log.warn({ pair: rt.rec.name, from }, 'FORCED S-VOL TAKEOVER (SSWS): writes acknowledged by the P-VOL after the link failed are not on this volume; possible data loss');
     this.emit(rt, from, 'SSWS', 'forced S-VOL takeover (--force): possible data-loss point');
@@ -367,7 +368,7 @@ export class PairManager implements PairService {
   private finishSwap(rt: PairRuntime): void {
     rt.rec.swapping = false;
     rt.tracker.clearDirty();
-    rt.forked = false;
+    rt.rec.diverged = false;
     this.o.store.save(rt.rec);
   }
 
@@ -487,9 +488,8 @@ export class PairManager implements PairService {
     if (this.pairs.get(rt.rec.name) !== rt || rt.rec.attribute !== 'P-VOL') return;
     const next = onCopyComplete(rt.rec.state);
     if (next === rt.rec.state) return;
-    // Both sides hold the same data now: a fresh common generation.
-    rt.rec.generation = { current: randomUUID(), parent: null };
-    rt.forked = false;
+    // Both sides hold the same data now; the S side adopted this generation when the copy began.
+    rt.rec.diverged = false;
     this.setState(rt, next, 'copy complete');
     this.pushUpdate(rt, false);
   }
@@ -525,14 +525,14 @@ export class PairManager implements PairService {
   }
 
   private diverging(rt: PairRuntime): void {
-    rt.forked = true;
+    rt.rec.diverged = true;
     // Only a side that writes while the other is not receiving forks its generation: the P-VOL
     // when suspended, an S-VOL after a forced takeover. An S-VOL split --svol-writable is
     // overwritten by the next resync by design (Hitachi semantics) and does not fork.
     if (rt.rec.attribute === 'P-VOL' || rt.rec.state === 'SSWS') {
       rt.rec.generation = forkGeneration(rt.rec.generation, randomUUID());
-      this.o.store.save(rt.rec);
     }
+    this.o.store.save(rt.rec);
   }
 
   // ---------------------------------------------------------------- link up / down
@@ -587,7 +587,7 @@ export class PairManager implements PairService {
       // The S side was taken over by force: the pair waits for a swap resync from that side.
       // If this P-VOL was written too, both diverged and the operator must choose.
       this.setState(rt, 'SSWS', 'the S-VOL was taken over (SSWS); resolve with swap resync from the S side');
-      if (cmp === 'split-brain' || rt.forked) this.flagSplitBrain(rt, 'S-VOL was taken over (SSWS) while the P-VOL kept being written');
+      if (cmp === 'split-brain' || rt.rec.diverged) this.flagSplitBrain(rt, 'S-VOL was taken over (SSWS) while the P-VOL kept being written');
       else this.pushUpdate(rt, false);
       return;
     }
@@ -689,6 +689,7 @@ export class PairManager implements PairService {
       splitBrain: false,
       resyncPending: false,
       remoteMarked: false,
+      diverged: false,
       swapping: false,
       pace: m.pace,
       generation: m.generation,
@@ -712,7 +713,7 @@ export class PairManager implements PairService {
     r.splitBrain = m.splitBrain;
     if (m.state === 'PAIR' || m.state === 'COPY') {
       r.generation = m.generation;
-      rt.forked = false;
+      rt.rec.diverged = false;
     }
     r.state = m.state;
     this.o.store.save(r);
@@ -746,7 +747,7 @@ export class PairManager implements PairService {
     // Same lineage as the old P side (it keeps this generation too), so a crash before the
     // copy completes is not mistaken for a split brain; the completed copy makes a fresh one.
     r.generation = m.generation;
-    rt.forked = false;
+    rt.rec.diverged = false;
     this.o.store.save(r);
     this.emit(rt, from, 'COPY', 'swap: this volume is now the P-VOL');
     // The copy starts after the reply, so the old P side has finished becoming the S-VOL.
@@ -768,7 +769,7 @@ export class PairManager implements PairService {
       attribute: r.attribute,
       state: r.state,
       generation: r.generation,
-      forked: rt.forked,
+      diverged: rt.rec.diverged,
       bits: Buffer.from(rt.tracker.dirty.bits).toString('base64'),
     };
   }
@@ -787,7 +788,6 @@ export class PairManager implements PairService {
       markRemoteSuspended: (x) => this.markRemoteSuspended(x),
       diverging: (x) => this.diverging(x),
     });
-    rt.forked = rec.generation.parent !== null;
     this.pairs.set(rec.name, rt);
     return rt;
   }

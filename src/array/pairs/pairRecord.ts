@@ -20,6 +20,11 @@ export interface PairRecord {
   splitBrain: boolean;
   /** A resync was accepted (or the link failed in PAIR): copy as soon as the link is up. */
   resyncPending: boolean;
+  /**
+   * This side took host writes while its peer was not receiving them, since the last copy
+   * completed (its generation forked then, if it is the P-VOL or in SSWS).
+   */
+  diverged: boolean;
   /** Fence status: the S side is known to have been marked PSUE since the pair last suspended. */
   remoteMarked: boolean;
   /** This side handed the P-VOL role to the peer and has not yet heard that the peer took it. */

@@ -23,8 +23,6 @@ export interface PairHooks {
 export class PairRuntime {
   readonly device: PairedDevice;
   copy: CopyEngine | null = null;
-  /** Host writes on this side since the last generation fork point. */
-  forked = false;
 
   constructor(
     public rec: PairRecord,
@@ -127,7 +125,7 @@ export class PairRuntime {
 
   /** Not replicating: the changed regions go to the bitmap (persisted) before the write. */
   private trackLocalChange(offset: number, length: number): void {
-    if (!this.forked) this.hooks.diverging(this);
+    if (!this.rec.diverged) this.hooks.diverging(this);
     this.tracker.markDirty(offset, length);
   }
 

@@ -73,7 +73,7 @@ export interface SyncReply {
   attribute?: Attribute;
   state?: PairState;
   generation?: Generation;
-  forked?: boolean;
+  diverged?: boolean;
   bits?: string;
 }
 
