@@ -6,6 +6,14 @@ import { BlockError, Errno, type BlockDevice } from '../blockDevice.js';
 import type { PairRuntime } from './pairRuntime.js';
 
 export class PairedDevice implements BlockDevice {
+  /** FLUSH fsyncs the whole local file and asks the peer to fsync its whole file: it covers every connection. */
+  readonly flushCoversAllConnections = true;
+  /**
+   * `data` is written locally before write() returns and, when replicated, sent to the peer
+   * before the returned promise resolves (the peer acknowledged it): the NBD server may reuse it then.
+   */
+  readonly retainsWriteData = false;
+
   constructor(private readonly rt: PairRuntime) {}
 
   get size(): number {
