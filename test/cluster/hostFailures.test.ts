@@ -82,4 +82,15 @@ describe('host failures (agents + demo application, fence never)', () => {
     await lab.restartHost('a');
     await lab.waitForRole('a', 'STANDBY');
   });
+
+  it('planned switchover: the application moves back to A without timeouts; no acknowledged record lost', async () => {
+    await lab.waitFor('B to hear A as STANDBY', async () => (await lab.hostStatus('b'))?.peers.some((p) => p.alive && p.role === 'STANDBY') ?? false, 10_000);
+    const r = await lab.switchover('b');
+    assert.equal(r.result, 'NORMAL', JSON.stringify(r));
+    await lab.waitForRole('a', 'ACTIVE', 15_000);
+    await lab.waitForAcks('a', 5);
+    assert.equal(await roles(lab), 'a:ACTIVE b:STANDBY');
+    assert.equal((await lab.pairs('a')).db?.attribute, 'P-VOL');
+    assert.deepEqual(lostRecords(await lab.verify('a')), []);
+  });
 });
