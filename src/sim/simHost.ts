@@ -29,6 +29,8 @@ export class SimHost {
   agent: AgentState | null = null;
   appRunning = false;
   private epoch = 0;
+  /** One write loop per application start: two loops would race their own writes. */
+  private appRun = 0;
 
   constructor(
     readonly name: string,
@@ -138,7 +140,7 @@ export class SimHost {
       this.guard(() => {
         if (kind === 'start-app' && !this.appRunning) {
           this.appRunning = true;
-          this.scheduleWrite();
+          this.scheduleWrite(++this.appRun);
         }
         if (kind === 'stop-app') this.appRunning = false;
         this.dispatch({ type: 'resource-result', id, ok: true, detail: kind });
@@ -147,13 +149,13 @@ export class SimHost {
   }
 
   /** The application: one numbered write at a time to a random region, while it runs. */
-  private scheduleWrite(): void {
+  private scheduleWrite(run: number): void {
     this.env.sched.after(
       this.env.rng.int(20, 120),
       `${this.name} app write`,
       this.guard(() => {
-        if (!this.appRunning) return;
-        if (!this.env.writesAllowed()) return this.scheduleWrite();
+        if (!this.appRunning || run !== this.appRun) return;
+        if (!this.env.writesAllowed()) return this.scheduleWrite(run);
         const region = this.env.rng.int(0, REGIONS - 1);
         const seq = this.env.nextSeq();
         this.call(
@@ -161,7 +163,7 @@ export class SimHost {
           (arr, answer: (ok: boolean) => void) => arr.hostWrite(region, seq, answer),
           (ok) => {
             if (ok) this.env.acknowledged(region, seq);
-            this.scheduleWrite();
+            this.scheduleWrite(run);
           },
         );
       }),

@@ -71,8 +71,8 @@ class World {
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed);
-    this.faultEnd = opts.faultMs ?? 4000;
-    this.end = this.faultEnd + (opts.healMs ?? 8000);
+    this.faultEnd = opts.faultMs ?? 3000;
+    this.end = this.faultEnd + (opts.healMs ?? 7000);
     const fence = this.rng.pick<Fence>(['never', 'data', 'status']);
     const arrayEnv = {
       sched: this.sched,
