@@ -16,7 +16,7 @@ export interface ChaosOptions {
   /** Lab directory (configs, data, logs). */
   dir: string;
   log: (line: string) => void;
-  /** Aborting ends the run after the step in progress. */
+  /** Aborting (Ctrl-C) ends the run at once; the lab is stopped. */
   signal?: AbortSignal;
 }
 
@@ -46,7 +46,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let sampler: SafetySampler | null = null;
   let watch: FailoverWatch | null = null;
   try {
-    await settle(lab);
+    await settle(lab, opts.signal);
     sampler = new SafetySampler(lab);
     watch = new FailoverWatch(lab);
     log(`${stamp()} steady: ${await describeLab(lab)}`);
@@ -58,7 +58,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       report.steps++;
       report.faults[step.kind] = (report.faults[step.kind] ?? 0) + 1;
       const faultAt = Date.now();
-      const stuck = await applyStep(lab, step, site, log);
+      const stuck = await applyStep(lab, step, site, log, opts.signal);
+      if (opts.signal?.aborted) break;
       if (stuck) {
         report.unrecovered.push(`#${step.index} ${describeStep(step)}: ${stuck}`);
         log(`${stamp()}   NOT RECOVERED: ${stuck}`);
@@ -91,7 +92,7 @@ async function resolve(lab: Lab, target: Target): Promise<Site | null> {
   return target === 'pvol-array' ? pvol : otherSite(pvol);
 }
 
-async function inject(lab: Lab, step: ChaosStep, site: Site | null, log: (line: string) => void): Promise<void> {
+async function inject(lab: Lab, step: ChaosStep, site: Site | null, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const mode = step.mode ?? 'cut';
   switch (step.kind) {
     case 'kill-host':
@@ -123,7 +124,7 @@ async function inject(lab: Lab, step: ChaosStep, site: Site | null, log: (line: 
       break;
     }
   }
-  await sleep(step.holdMs);
+  await sleep(step.holdMs, undefined, { signal });
 }
 
 /** Undo every fault: links back, every stopped array and host started again (arrays first). */
@@ -139,9 +140,10 @@ async function heal(lab: Lab): Promise<void> {
  * moment has acknowledged 3 records since the wait began (an ACTIVE host that is about to hand
  * over, e.g. after its application died, does not count).
  */
-async function settle(lab: Lab): Promise<void> {
+async function settle(lab: Lab, signal?: AbortSignal): Promise<void> {
   const before = { a: lab.acks('a'), b: lab.acks('b') };
   await lab.waitFor('one ACTIVE host writing, one STANDBY host, db PAIR on both arrays', async () => {
+    signal?.throwIfAborted();
     const [hosts, views] = await Promise.all([Promise.all(SITES.map((s) => lab.hostStatus(s))), Promise.all(SITES.map((s) => lab.pairs(s)))]);
     const active = SITES.find((_, i) => hosts[i]?.role === 'ACTIVE');
     if (!active || hosts[SITES.indexOf(otherSite(active))]?.role !== 'STANDBY') return false;
@@ -150,11 +152,11 @@ async function settle(lab: Lab): Promise<void> {
 }
 
 /** Inject, hold, heal, settle: null when the lab is steady again, what went wrong otherwise. */
-async function applyStep(lab: Lab, step: ChaosStep, site: Site | null, log: (line: string) => void): Promise<string | null> {
+async function applyStep(lab: Lab, step: ChaosStep, site: Site | null, log: (line: string) => void, signal?: AbortSignal): Promise<string | null> {
   try {
-    await inject(lab, step, site, log);
+    await inject(lab, step, site, log, signal);
     await heal(lab);
-    await settle(lab);
+    await settle(lab, signal);
     return null;
   } catch (err) {
     return `${(err as Error).message}; lab: ${await describeLab(lab)}`;

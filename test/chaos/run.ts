@@ -61,7 +61,14 @@ async function main(): Promise<number> {
   const onSignal = (): void => stop.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const report = await runChaos({ seed, minutes, dir, log: (line) => process.stdout.write(`${line}\n`), signal: stop.signal });
+  let report: ChaosReport;
+  try {
+    report = await runChaos({ seed, minutes, dir, log: (line) => process.stdout.write(`${line}\n`), signal: stop.signal });
+  } catch (err) {
+    if (stop.signal.aborted) return 130;
+    process.stderr.write(`chaos: ${(err as Error).message}\nlab directory kept for its logs: ${dir}\n`);
+    return 1;
+  }
   process.stdout.write(`\n${summary(report)}`);
   const failed = report.violations.length > 0 || report.unrecovered.length > 0;
   if (failed) process.stdout.write(`lab directory kept for its logs: ${dir}\n`);
