@@ -27,6 +27,8 @@ export const command: CliCommand = {
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (!values.nbd || !values.log || !values.host) throw new UsageError('--nbd, --log and --host are required');
+    const intervalMs = positiveInt(values.interval, 'interval', 0);
+    const count = positiveInt(values.count, 'count', 1);
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     process.on('SIGTERM', onSignal);
@@ -36,8 +38,8 @@ export const command: CliCommand = {
         nbdUri: values.nbd,
         ackLog: values.log,
         host: values.host,
-        intervalMs: positiveInt(values.interval, 'interval', 0),
-        count: positiveInt(values.count, 'count', 1),
+        intervalMs,
+        count,
         signal: stop.signal,
         onStart: (seq) => process.stdout.write(`pairvol app ${values.host} writing from seq ${seq}\n`),
       });
