@@ -1,5 +1,5 @@
-// NBD data path: fio (nbd engine) against pairvol's NBD server (bench/fixtures/serve-file.ts,
-// its own process) and against nbdkit's file plugin, files on the same filesystem, alternating
+// NBD data path: fio (nbd engine) against `pairvol array` (the real daemon, adopting the
+// benchmark file as a volume) and against nbdkit's file plugin, files on the same filesystem, alternating
 // the two systems cell by cell for several rounds. Reports medians and pairvol/nbdkit ratios.
 // Knobs: BENCH_ROUNDS (3), BENCH_RUNTIME seconds per run (5), BENCH_CELLS (substring filter).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -88,13 +88,32 @@ function waitForLine(child: ChildProcess, re: RegExp, timeoutMs: number): Promis
   });
 }
 
+/** The real daemon (`pairvol array`, built by `npm run bench`), adopting the benchmark file as a volume. */
 async function startPairvol(file: string): Promise<System> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench/fixtures/serve-file.ts'), file, '0', 'bench'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const dir = path.dirname(file);
+  const [nbdPort, controlPort, peerPort, nobody] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const token = crypto.randomBytes(16).toString('hex');
+  const config = path.join(dir, 'array.yaml');
+  fs.writeFileSync(
+    config,
+    [
+      'name: bench',
+      'dataDir: ./array-data',
+      'logLevel: warn',
+      `nbd: { listen: "127.0.0.1:${nbdPort}" }`,
+      `control: { listen: "127.0.0.1:${controlPort}", token: "${token}" }`,
+      `peer: { listen: "127.0.0.1:${peerPort}", connect: "127.0.0.1:${nobody}", secret: "unused" }`,
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/pairvol.js'), 'array', '--config', config], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  await waitForLine(child, /pairvol array bench ready/, 30_000);
+  const res = await fetch(`http://127.0.0.1:${controlPort}/v1/volumes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', path: file }),
   });
-  const m = await waitForLine(child, /listening (\d+)/, 30_000);
-  return { name: 'pairvol', file, uri: `nbd://127.0.0.1:${m[1]}/bench`, process: child };
+  if (!res.ok) throw new Error(`cannot adopt the benchmark file as a volume: ${await res.text()}`);
+  return { name: 'pairvol', file, uri: `nbd://127.0.0.1:${nbdPort}/bench`, process: child };
 }
 
 async function startNbdkit(file: string): Promise<System> {
@@ -170,7 +189,7 @@ export async function run(): Promise<string> {
       '',
       `fio ${spawnSync('fio', ['--version'], { encoding: 'utf8' }).stdout.trim()} with \`--ioengine=nbd\` over loopback TCP; ` +
         `${FILE_SIZE / 2 ** 20} MiB files in the page cache (re-read before every run), ${RUNTIME} s per run, ` +
-        `${ROUNDS} rounds alternating the two servers; medians. pairvol runs bench/fixtures/serve-file.ts (NbdServer over one FileBlockDevice) in its own process. ` +
+        `${ROUNDS} rounds alternating the two servers; medians. pairvol is the real \`pairvol array\` daemon serving the file as an adopted volume (metrics on). ` +
         'Client and server share the machine\'s CPUs.',
       '',
       '| cell | unit | pairvol | nbdkit | pairvol/nbdkit |',

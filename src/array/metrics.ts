@@ -3,6 +3,12 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { NbdRequestStats } from './nbd/server.js';
 
+interface BoundSeries {
+  ok: { inc(value?: number): void };
+  bytes: { inc(value?: number): void };
+  latency: { observe(value: number): void };
+}
+
 export class ArrayMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'volume' | 'command' | 'result'>;
@@ -34,11 +40,37 @@ export class ArrayMetrics {
     });
   }
 
+  /**
+   * Called for every NBD request: the labelled series are looked up once per (volume, command)
+   * and kept, because prom-client validates and hashes the labels on every unbound call,
+   * which cost about a fifth of the server's own CPU per request.
+   */
   observeNbd(s: NbdRequestStats): void {
-    const labels = { volume: s.exportName, command: s.command };
-    this.requests.inc({ ...labels, result: s.errno === 0 ? 'ok' : `errno-${s.errno}` });
-    if (s.errno === 0) this.bytes.inc(labels, s.bytes);
-    this.latency.observe(labels, s.seconds);
+    const series = this.seriesFor(s.exportName, s.command);
+    if (s.errno === 0) {
+      series.ok.inc();
+      series.bytes.inc(s.bytes);
+    } else {
+      this.requests.labels(s.exportName, s.command, `errno-${s.errno}`).inc();
+    }
+    series.latency.observe(s.seconds);
+  }
+
+  private readonly bound = new Map<string, Map<string, BoundSeries>>();
+
+  private seriesFor(volume: string, command: string): BoundSeries {
+    let byCommand = this.bound.get(volume);
+    if (!byCommand) this.bound.set(volume, (byCommand = new Map()));
+    let series = byCommand.get(command);
+    if (!series) {
+      series = {
+        ok: this.requests.labels(volume, command, 'ok'),
+        bytes: this.bytes.labels(volume, command),
+        latency: this.latency.labels(volume, command),
+      };
+      byCommand.set(command, series);
+    }
+    return series;
   }
 
   get contentType(): string {
