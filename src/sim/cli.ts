@@ -1,9 +1,9 @@
 // Deterministic simulation from the command line:
 //   node --import tsx src/sim/cli.ts --seeds N [--from S] [--threads T]   run seeds S..S+N-1
 //   node --import tsx src/sim/cli.ts --seed S [--verbose]                 replay one seed
-// Options that select variants: --real-generations (the array's current generation handling),
-// --planted-bug (S side reserves with the link down), --takeover-command (issue `takeover`
-// instead of `swap` for a swap takeover decision). Exit 1 when any seed violates an invariant.
+// Options that plant bugs (the simulation must catch them): --planted-bug (the S side reserves
+// with the link down), --bug-unrelated-generations and --bug-swap-in-pair (two bugs the
+// simulation found and that were fixed; docs/simulation.md). Exit 1 when any seed fails.
 import { parseArgs } from 'node:util';
 import { runSeedsParallel, type RunOptions } from './seeds.js';
 import { simulate } from './world.js';
@@ -15,9 +15,9 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     seed: { type: 'string' },
     verbose: { type: 'boolean', default: false },
-    'real-generations': { type: 'boolean', default: false },
     'planted-bug': { type: 'boolean', default: false },
-    'takeover-command': { type: 'boolean', default: false },
+    'bug-unrelated-generations': { type: 'boolean', default: false },
+    'bug-swap-in-pair': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -32,8 +32,8 @@ function int(name: string, text: string | undefined): number {
 }
 
 const opts: RunOptions = {
-  bugs: { keepGenerationLineage: !values['real-generations'], sSideReservesWithLinkDown: values['planted-bug'] },
-  swapCommand: values['takeover-command'] ? { kind: 'takeover', force: false } : { kind: 'swap' },
+  bugs: { unrelatedGenerations: values['bug-unrelated-generations'], sSideReservesWithLinkDown: values['planted-bug'] },
+  swapCommand: values['bug-swap-in-pair'] ? { kind: 'swap' } : { kind: 'takeover', force: false },
 };
 
 if (values.seed !== undefined) {
@@ -52,6 +52,6 @@ if (values.seed !== undefined) {
   if (s.failures.length > 0) console.log(`replay one with: node --import tsx src/sim/cli.ts --seed ${s.failures[0].seed} --verbose`);
   process.exit(s.failures.length > 0 ? 1 : 0);
 } else {
-  console.error('usage: cli.ts --seeds N [--from S] [--threads T] | --seed S [--verbose]  [--real-generations] [--planted-bug] [--takeover-command]');
+  console.error('usage: cli.ts --seeds N [--from S] [--threads T] | --seed S [--verbose]  [--planted-bug] [--bug-unrelated-generations] [--bug-swap-in-pair]');
   process.exit(2);
 }

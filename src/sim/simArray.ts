@@ -41,13 +41,12 @@ export interface SimBugs {
   /** A planted bug: the S side grants a reservation by itself when the P side cannot be reached. */
   sSideReservesWithLinkDown?: boolean;
   /**
-   * A proposed fix (docs/simulation.md, "Findings"): the real array mints an unrelated
-   * generation ({new, parent null}) when a copy completes and when a swap promotes the S side;
-   * if the update carrying it to the peer is lost, the next reconnect sees 'unrelated'
-   * generations and flags a split brain that no host can clear. With this fix the P side keeps
-   * the generation the peer already has (copy complete) or adopts the old P side's (promote).
+   * A fixed bug, kept as a regression check (docs/simulation.md, "Findings"): the array minted
+   * an unrelated generation ({new, parent null}) when a copy completed and when a swap promoted
+   * the S side; when the update carrying it to the peer was lost, the next reconnect saw
+   * 'unrelated' generations and flagged a split brain that no host could clear.
    */
-  keepGenerationLineage?: boolean;
+  unrelatedGenerations?: boolean;
 }
 
 /** What an array needs from the simulated world. */
@@ -364,7 +363,7 @@ export class SimArray {
     const r = this.pairs[pair];
     const next = onCopyComplete(r.state);
     if (next === r.state) return;
-    if (!this.env.bugs.keepGenerationLineage) r.generation = { current: this.env.newGenerationId(), parent: null };
+    if (this.env.bugs.unrelatedGenerations) r.generation = { current: this.env.newGenerationId(), parent: null };
     this.forked[pair] = false;
     this.setState(pair, next, 'copy complete');
     this.pushUpdate(pair, false);
@@ -519,7 +518,7 @@ export class SimArray {
     r.splitBrain = false;
     r.resyncPending = false;
     r.pvolTakeover = false;
-    r.generation = this.env.bugs.keepGenerationLineage ? generation : { current: this.env.newGenerationId(), parent: null };
+    r.generation = this.env.bugs.unrelatedGenerations ? { current: this.env.newGenerationId(), parent: null } : generation;
     this.setState(pair, 'COPY', 'swap: now the P-VOL');
     // The copy starts after the reply, so the old P side has finished becoming the S-VOL.
     this.env.sched.after(

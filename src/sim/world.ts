@@ -92,7 +92,7 @@ class World {
       sched: this.sched,
       rng: this.rng,
       timing: DEFAULT_TIMING,
-      swapCommand: opts.swapCommand ?? { kind: 'swap' },
+      swapCommand: opts.swapCommand ?? { kind: 'takeover', force: false },
       writesAllowed: () => this.writesAllowed,
       trace: (line: string) => this.note(line),
       sendHeartbeat: (from: SimHost, message: HeartbeatContent) => this.sendHeartbeat(from, message),

@@ -5,12 +5,8 @@ import assert from 'node:assert/strict';
 import { runSeeds, runSeedsParallel, type RunOptions } from '../../src/sim/seeds.js';
 import { simulate } from '../../src/sim/world.js';
 
-/**
- * The arrays as they should be: with keepGenerationLineage. Without it (the current
- * src/array/pairs/pairManager.ts) some seeds end in a determining pair flagged split brain that
- * no host can clear (seed 764 with faultMs 6000, healMs 12000; see docs/simulation.md, Findings).
- */
-const FIXED: RunOptions = { bugs: { keepGenerationLineage: true } };
+/** The arrays and hosts as built; the bugs the simulation found are fixed (docs/simulation.md). */
+const FIXED: RunOptions = {};
 
 function describeFailures(failures: { seed: number; violation: { invariant: string; message: string } | null; trace: string[] }[]): string {
   const first = failures[0];
@@ -40,12 +36,18 @@ describe('simulation', () => {
   });
 
   it('catches arrays that let the S side reserve with the link down', () => {
-    const planted: RunOptions = { bugs: { keepGenerationLineage: true, sSideReservesWithLinkDown: true } };
+    const planted: RunOptions = { bugs: { sSideReservesWithLinkDown: true } };
     const summary = runSeeds(0, 300, planted);
     const caught = summary.failures.find((f) => f.violation?.invariant === 'two-holders');
     assert.ok(caught, `the planted bug is caught (${summary.failures.length} failures: ${summary.failures.map((f) => f.violation?.invariant).join(', ')})`);
     assert.ok(caught.trace.length > 0 && caught.trace.length <= 50, 'the failure carries the last events');
     assert.match(caught.trace.at(-1)!, /VIOLATION two-holders/);
     assert.deepEqual(runSeeds(0, 300, FIXED).failures, [], 'the same seeds pass without the bug');
+  });
+
+  it('still catches the unrelated-generations bug it found (regression seed)', () => {
+    const generations = simulate({ seed: 764, bugs: { unrelatedGenerations: true } });
+    assert.equal(generations.violation?.invariant, 'no-single-active', 'unrelated generations leave no host ACTIVE');
+    assert.equal(simulate({ seed: 764 }).violation, null, 'the fixed arrays pass the same seed');
   });
 });
