@@ -428,7 +428,10 @@ class Machine {
       this.challenge(`arbitration reserve failed (${failure}) while no peer is ACTIVE: the reservation is stale`);
       return;
     }
-    this.s.quietUntil = this.now + this.t.startupDelayMs;
+    // The preferred host retries at the renewal pace: a challenger waits challengeWait
+    // (> renewInterval) after its RESET, so a preferred host that can win (e.g. its array just
+    // came back with its reservation) always gets its RESERVE in first.
+    this.s.quietUntil = this.now + (this.s.me.preferred ? this.t.renewIntervalMs : this.t.startupDelayMs);
     const why = `${purpose} reserve answered ABNORMAL END (${failure})`;
     if (this.s.role === 'STANDBY') this.log('info', 'claim-lost', why);
     else this.become('STANDBY', why);

@@ -22,12 +22,20 @@ function runDemo(args: string[], limitMs: number, interruptWhen?: RegExp): Promi
     const child = spawn(process.execPath, [PAIRVOL_BIN, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    // One Ctrl-C only: a second one, after the demo has removed its handler while exiting,
+    // would kill it by signal instead of letting it finish its teardown.
+    let interrupted = false;
+    const interruptOnce = (): void => {
+      if (interrupted) return;
+      interrupted = true;
+      child.kill('SIGINT');
+    };
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
-      if (interruptWhen?.test(stdout)) child.kill('SIGINT');
+      if (interruptWhen?.test(stdout)) interruptOnce();
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const interrupt = setTimeout(() => child.kill('SIGINT'), limitMs);
+    const interrupt = setTimeout(interruptOnce, limitMs);
     const kill = setTimeout(() => child.kill('SIGKILL'), limitMs + 15_000);
     child.once('exit', (code, signal) => {
       clearTimeout(interrupt);
