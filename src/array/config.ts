@@ -1,10 +1,9 @@
 // The array's YAML configuration (SPEC §7), validated once at start. Every problem is reported
 // at once, each naming its key path, so an operator fixes the file in one pass.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseSize } from '../util/size.js';
+import { ConfigError, readYamlConfig, validateConfig } from '../util/yamlConfig.js';
 
 export interface HostPort {
   host: string;
@@ -28,15 +27,7 @@ export interface ArrayConfig {
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: string[],
-  ) {
-    super(`invalid config ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** "host:port" or "[v6addr]:port"; port 0 lets the OS choose (useful in tests). */
 export function parseHostPort(text: string): HostPort | undefined {
@@ -99,34 +90,13 @@ const schema = z
   })
   .strict();
 
-function describeIssue(issue: z.core.$ZodIssue): string[] {
-  const at = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${at ? `${at}.` : ''}${k}: unknown key`);
-  if (issue.code === 'invalid_type' && issue.input === undefined) return [`${at}: required`];
-  return [`${at || '(top level)'}: ${issue.message}`];
-}
-
 /** Validate an already parsed document; `file` is used for messages and to resolve dataDir. */
 export function validateArrayConfig(doc: unknown, file: string): ArrayConfig {
-  const parsed = schema.safeParse(doc, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.flatMap(describeIssue));
-  const c = parsed.data;
+  const c = validateConfig(schema, doc, file);
   return { ...c, dataDir: resolve(dirname(resolve(file)), c.dataDir) };
 }
 
 /** Read, parse and validate; throws ConfigError (and nothing else) on any problem. */
 export function loadArrayConfig(file: string): ArrayConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read: ${(err as Error).message}`]);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(file, [`not valid YAML: ${(err as Error).message}`]);
-  }
-  return validateArrayConfig(doc, file);
+  return validateArrayConfig(readYamlConfig(file), file);
 }

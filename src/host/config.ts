@@ -1,10 +1,9 @@
 // The host agent's YAML configuration (SPEC §7), validated once at start. Every problem is
 // reported at once, naming its key path; the timing rules of the protocol are checked here too.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, LOG_LEVELS, parseHostPort, type HostPort, type LogLevel } from '../array/config.js';
+import { LOG_LEVELS, parseHostPort, type HostPort, type LogLevel } from '../array/config.js';
+import { ConfigError, readYamlConfig, validateConfig } from '../util/yamlConfig.js';
 import { DEFAULT_TIMING, timingProblems, type AgentTiming } from '../core/agent.js';
 
 export { ConfigError };
@@ -107,18 +106,9 @@ const schema = z
     });
   });
 
-function describeIssue(issue: z.core.$ZodIssue): string[] {
-  const at = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${at ? `${at}.` : ''}${k}: unknown key`);
-  if (issue.code === 'invalid_type' && issue.input === undefined) return [`${at}: required`];
-  return [`${at || '(top level)'}: ${issue.message}`];
-}
-
 /** Validate a parsed document; relative script paths are taken from the config file's directory. */
 export function validateHostConfig(doc: unknown, file: string): HostConfig {
-  const parsed = schema.safeParse(doc, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.flatMap(describeIssue));
-  const c = parsed.data;
+  const c = validateConfig(schema, doc, file);
   const base = dirname(resolve(file));
   return {
     ...c,
@@ -129,17 +119,5 @@ export function validateHostConfig(doc: unknown, file: string): HostConfig {
 
 /** Read, parse and validate; throws ConfigError (and nothing else) on any problem. */
 export function loadHostConfig(file: string): HostConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read: ${(err as Error).message}`]);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(file, [`not valid YAML: ${(err as Error).message}`]);
-  }
-  return validateHostConfig(doc, file);
+  return validateHostConfig(readYamlConfig(file), file);
 }

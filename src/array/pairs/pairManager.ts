@@ -17,7 +17,7 @@ import type { PeerLink } from '../peer/link.js';
 import type { VolumeStore } from '../volumeStore.js';
 import { CopyEngine } from './copyEngine.js';
 import { PairRuntime } from './pairRuntime.js';
-import type { PairRecord } from './pairRecord.js';
+import { recordFromCreate, type PairRecord } from './pairRecord.js';
 import type { PairStore } from './pairStore.js';
 import type { PairOp, PairResult, PairService, ReservationResult } from './pairService.js';
 import {
@@ -167,7 +167,8 @@ export class PairManager implements PairService {
       if (!vol) return abnormal('not-found', `no volume named ${req.pvol} on array ${this.o.name}`);
       const user = this.o.volumes.isInUse(req.pvol);
       if (user) return abnormal('invalid-state', `volume ${req.pvol} is already in pair ${user}`);
-      if (!this.o.link.connected || !this.o.link.peerName) return abnormal('peer-unreachable', 'the peer array is not connected');
+      const peerName = this.o.link.peerName;
+      if (!this.o.link.connected || !peerName) return abnormal('peer-unreachable', 'the peer array is not connected');
       const state: PairState = req.nocopy ? 'PAIR' : 'COPY';
       const generation: Generation = { current: randomUUID(), parent: null };
       const msg: CreateMsg = {
@@ -185,27 +186,7 @@ export class PairManager implements PairService {
       };
       const peer = await this.ask(PeerKind.create, msg);
       if (peer) return peer;
-      const rec: PairRecord = {
-        name: req.name,
-        group: msg.group,
-        attribute: 'P-VOL',
-        state,
-        fence: msg.fence,
-        localVolume: req.pvol,
-        remoteVolume: req.svol,
-        remoteArray: this.o.link.peerName,
-        svolWritable: false,
-        pvolTakeover: false,
-        splitBrain: false,
-        resyncPending: false,
-        remoteMarked: false,
-        diverged: false,
-        swapping: false,
-        pace: msg.pace,
-        generation,
-        holder: null,
-        copyTotal: 0,
-      };
+      const rec = recordFromCreate(msg, 'P-VOL', peerName);
       this.o.store.save(rec);
       const rt = this.attach(rec)!;
       this.emit(rt, 'SMPL', state, 'pair created');
@@ -675,27 +656,7 @@ export class PairManager implements PairService {
     if (user) throw encodeReason('invalid-state', `volume ${m.svol} on array ${this.o.name} is already in pair ${user}`);
     if (vol.size !== m.size) throw encodeReason('invalid-state', `S-VOL ${m.svol} is ${vol.size} bytes, the P-VOL ${m.pvol} is ${m.size}: sizes must match`);
     if (m.regionSize !== this.o.regionSize) throw encodeReason('invalid-state', `regionSize differs between arrays (${m.regionSize} vs ${this.o.regionSize})`);
-    const rec: PairRecord = {
-      name: m.name,
-      group: m.group,
-      attribute: 'S-VOL',
-      state: m.state,
-      fence: m.fence,
-      localVolume: m.svol,
-      remoteVolume: m.pvol,
-      remoteArray: m.pvolArray,
-      svolWritable: false,
-      pvolTakeover: false,
-      splitBrain: false,
-      resyncPending: false,
-      remoteMarked: false,
-      diverged: false,
-      swapping: false,
-      pace: m.pace,
-      generation: m.generation,
-      holder: null,
-      copyTotal: 0,
-    };
+    const rec = recordFromCreate(m, 'S-VOL', m.pvolArray);
     this.o.store.save(rec);
     const rt = this.attach(rec)!;
     rt.tracker.clearDirty();

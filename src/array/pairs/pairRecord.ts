@@ -2,6 +2,7 @@
 // the S side keeps a mirror that the P side updates over the peer link.
 import type { Attribute, Fence, PairState } from '../../core/types.js';
 import type { Generation } from '../../core/generation.js';
+import type { CreateMsg } from './peerMessages.js';
 
 export interface PairRecord {
   name: string;
@@ -36,4 +37,30 @@ export interface PairRecord {
   holder: string | null;
   /** Regions to copy when the current copy started (for copy %). */
   copyTotal: number;
+}
+
+/** A new pair's record on either array, from the creation both arrays agreed on. */
+export function recordFromCreate(m: CreateMsg, attribute: 'P-VOL' | 'S-VOL', remoteArray: string): PairRecord {
+  const primary = attribute === 'P-VOL';
+  return {
+    name: m.name,
+    group: m.group,
+    attribute,
+    state: m.state,
+    fence: m.fence,
+    localVolume: primary ? m.pvol : m.svol,
+    remoteVolume: primary ? m.svol : m.pvol,
+    remoteArray,
+    svolWritable: false,
+    pvolTakeover: false,
+    splitBrain: false,
+    resyncPending: false,
+    remoteMarked: false,
+    diverged: false,
+    swapping: false,
+    pace: m.pace,
+    generation: m.generation,
+    holder: null,
+    copyTotal: 0,
+  };
 }
