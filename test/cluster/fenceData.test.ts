@@ -5,19 +5,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RoleWatch, SafetySampler, lostRecords, startLab } from '../helpers/cluster.js';
-
-type TestLab = Awaited<ReturnType<typeof startLab>>;
+import { RoleWatch, SafetySampler, lostRecords, startSteadyLab, type TestLab } from '../helpers/cluster.js';
 
 describe('remote copy link lost with fence data (agents + demo application)', () => {
   let lab: TestLab;
   let sampler: SafetySampler;
   before(async () => {
-    lab = await startLab({ fence: 'data' });
-    await lab.waitForRole('a', 'ACTIVE', 30_000);
-    await lab.waitForRole('b', 'STANDBY');
-    await lab.waitForAcks('a', 5);
-    sampler = new SafetySampler(lab);
+    ({ lab, sampler } = await startSteadyLab({ fence: 'data' }));
   });
   after(async () => {
     const violations = await sampler?.stop();

@@ -4,19 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RoleWatch, SafetySampler, lostRecords, roles, startLab } from '../helpers/cluster.js';
-
-type TestLab = Awaited<ReturnType<typeof startLab>>;
+import { RoleWatch, SafetySampler, lostRecords, roles, startSteadyLab, type TestLab } from '../helpers/cluster.js';
 
 describe('host failures (agents + demo application, fence never)', () => {
   let lab: TestLab;
   let sampler: SafetySampler;
   before(async () => {
-    lab = await startLab();
-    await lab.waitForRole('a', 'ACTIVE', 30_000);
-    await lab.waitForRole('b', 'STANDBY');
-    await lab.waitForAcks('a', 5);
-    sampler = new SafetySampler(lab);
+    ({ lab, sampler } = await startSteadyLab());
   });
   after(async () => {
     const violations = await sampler?.stop();

@@ -4,29 +4,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RoleWatch, SafetySampler, lostRecords, startLab } from '../helpers/cluster.js';
-
-type TestLab = Awaited<ReturnType<typeof startLab>>;
+import { RoleWatch, SafetySampler, lostRecords, startSteadyLab, waitResynced, type TestLab } from '../helpers/cluster.js';
 
 describe('link failures (agents + demo application, fence never)', () => {
   let lab: TestLab;
   let sampler: SafetySampler;
   before(async () => {
-    lab = await startLab();
-    await lab.waitForRole('a', 'ACTIVE', 30_000);
-    await lab.waitForRole('b', 'STANDBY');
-    await lab.waitForAcks('a', 5);
-    sampler = new SafetySampler(lab);
+    ({ lab, sampler } = await startSteadyLab());
   });
   after(async () => {
     const violations = await sampler?.stop();
     await lab?.dispose();
     assert.deepEqual(violations ?? [], [], 'safety invariant: db was read-write on both arrays at once');
   });
-
-  async function waitResynced(): Promise<void> {
-    await lab.waitFor('db PAIR on both arrays again', async () => (await lab.pairs('a')).db?.state === 'PAIR' && (await lab.pairs('b')).db?.state === 'PAIR', 20_000);
-  }
 
   it('remote copy link only: A keeps running, db goes PSUE, and resyncs by itself when the link returns', async () => {
     const watch = new RoleWatch(lab);
@@ -38,7 +28,7 @@ describe('link failures (agents + demo application, fence never)', () => {
     assert.deepEqual([...seen.a], ['ACTIVE'], 'A stays ACTIVE');
     assert.deepEqual([...seen.b], ['STANDBY'], 'B stays STANDBY: the heartbeat is fine');
     lab.restoreLink();
-    await waitResynced();
+    await waitResynced(lab);
     assert.equal((await lab.pairs('a')).db?.attribute, 'P-VOL');
     assert.deepEqual(lostRecords(await lab.verify('a')), [], 'the P-VOL has every acknowledged record');
     // After the resync the S-VOL has caught up with what was written while suspended.
@@ -60,7 +50,7 @@ describe('link failures (agents + demo application, fence never)', () => {
     assert.ok(!seen.b.has('ACTIVE') && !seen.b.has('PROMOTING'), `B must not win: saw ${[...seen.b]}`);
     assert.equal(b.quorum?.attribute, 'S-VOL', 'B never got the determining pair');
     assert.equal(b.db?.access, 'read-only');
-    await waitResynced();
+    await waitResynced(lab);
     assert.deepEqual(lostRecords(await lab.verify('a')), []);
   });
 });

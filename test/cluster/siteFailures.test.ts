@@ -6,28 +6,18 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API, type PairInfo } from '../../src/protocol/control.js';
 import { runRecordApp } from '../../src/demo/recordApp.js';
-import { RoleWatch, SafetySampler, lostRecords, roles, startLab } from '../helpers/cluster.js';
-
-type TestLab = Awaited<ReturnType<typeof startLab>>;
+import { RoleWatch, SafetySampler, lostRecords, roles, startSteadyLab, waitResynced, type TestLab } from '../helpers/cluster.js';
 
 describe('site and array failures (agents + demo application, fence never)', () => {
   let lab: TestLab;
   let sampler: SafetySampler;
   before(async () => {
-    lab = await startLab();
-    await lab.waitForRole('a', 'ACTIVE', 30_000);
-    await lab.waitForRole('b', 'STANDBY');
-    await lab.waitForAcks('a', 5);
-    sampler = new SafetySampler(lab);
+    ({ lab, sampler } = await startSteadyLab());
   });
   after(async () => {
     await sampler?.stop();
     await lab?.dispose();
   });
-
-  async function waitResynced(): Promise<void> {
-    await lab.waitFor('db PAIR on both arrays again', async () => (await lab.pairs('a')).db?.state === 'PAIR' && (await lab.pairs('b')).db?.state === 'PAIR', 20_000);
-  }
 
   it('whole S site lost: A stays ACTIVE and keeps writing; the site comes back as STANDBY and resyncs', async () => {
     const watch = new RoleWatch(lab);
@@ -40,7 +30,7 @@ describe('site and array failures (agents + demo application, fence never)', () 
     await lab.restartArray('b');
     await lab.restartHost('b');
     await lab.waitForRole('b', 'STANDBY');
-    await waitResynced();
+    await waitResynced(lab);
     assert.deepEqual(lostRecords(await lab.verify('a')), []);
     assert.deepEqual(lostRecords(await lab.verify('b')), []);
   });
@@ -52,7 +42,7 @@ describe('site and array failures (agents + demo application, fence never)', () 
     await lab.restartArray('b');
     const after = (await lab.pairs('b')).db;
     assert.equal(after?.attribute, before?.attribute);
-    await waitResynced();
+    await waitResynced(lab);
     assert.equal(await roles(lab), 'a:ACTIVE b:STANDBY');
     assert.deepEqual(lostRecords(await lab.verify('b')), []);
   });
@@ -73,7 +63,7 @@ describe('site and array failures (agents + demo application, fence never)', () 
     assert.ok(!seen.b.has('ACTIVE'), `B cannot win while the P-side array is down or holds the pair: saw ${[...seen.b]}`);
     await lab.waitForRole('a', 'ACTIVE');
     await lab.waitForAcks('a', 5);
-    await waitResynced();
+    await waitResynced(lab);
     assert.deepEqual(lostRecords(await lab.verify('a')), []);
     assert.deepEqual(lostRecords(await lab.verify('b')), []);
   });

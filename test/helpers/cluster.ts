@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lab, type LabOptions, type Site } from '../../src/lab/lab.js';
-import { API, type PairInfo } from '../../src/protocol/control.js';
+import assert from 'node:assert/strict';
+import { API, type PairInfo, type ReservationResponse } from '../../src/protocol/control.js';
 
 /** A lab in a fresh temporary directory; `dispose` stops it and removes the directory. */
 export async function startLab(opts: Omit<LabOptions, 'dir'> = {}): Promise<Lab & { dispose(): Promise<void> }> {
@@ -115,4 +116,36 @@ export class RoleWatch {
 /** Asserts-friendly summary of a verify report. */
 export function lostRecords(r: { missing: { host: string; seq: number; found: string }[]; corrupt: { host: string; seq: number; found: string }[] }): string[] {
   return [...r.missing, ...r.corrupt].slice(0, 10).map((l) => `${l.host} seq ${l.seq}: found ${l.found}`);
+}
+
+export type TestLab = Awaited<ReturnType<typeof startLab>>;
+
+/** A lab in steady state: host A ACTIVE with the application writing, B STANDBY, the safety sampler running. */
+export async function startSteadyLab(opts: Omit<LabOptions, 'dir'> = {}): Promise<{ lab: TestLab; sampler: SafetySampler }> {
+  const lab = await startLab(opts);
+  await lab.waitForRole('a', 'ACTIVE', 30_000);
+  await lab.waitForRole('b', 'STANDBY');
+  await lab.waitForAcks('a', 5);
+  return { lab, sampler: new SafetySampler(lab) };
+}
+
+/** Wait (bounded) until the data pair is PAIR on both arrays again. */
+export async function waitResynced(lab: Lab): Promise<void> {
+  await lab.waitFor('db PAIR on both arrays again', async () => (await lab.pairs('a')).db?.state === 'PAIR' && (await lab.pairs('b')).db?.state === 'PAIR', 20_000);
+}
+
+/** A host's RESERVE of the determining pair, through its own array. */
+export function reserveQuorum(lab: Lab, site: Site): Promise<ReservationResponse> {
+  return lab.client(site).post(API.pairCommand('quorum', 'reserve'), { host: `host-${site}` });
+}
+
+export async function quorumInfo(lab: Lab, site: Site): Promise<PairInfo> {
+  const r = await lab.client(site).get<{ pair: PairInfo }>(API.pair('quorum'));
+  assert.equal(r.result, 'NORMAL');
+  return r.pair;
+}
+
+/** Both arrays report the determining pair in `state` (PSUS reads SSUS on the S side). */
+export async function waitQuorumBoth(lab: Lab, state: string): Promise<void> {
+  await lab.waitFor(`quorum ${state} on both arrays`, async () => (await quorumInfo(lab, 'a')).state === state && (await quorumInfo(lab, 'b')).state === state, 5000);
 }
