@@ -31,6 +31,14 @@ describe('remote copy pair between two arrays', () => {
     assert.doesNotMatch(r.out, /Pattern verification failed/);
   });
 
+  it('/metrics shows the state of each pair and the peer link, for alerting', async () => {
+    const res = await fetch(`${s.a.url}${API.metrics}`, { headers: { authorization: `Bearer ${s.a.token}` } });
+    const text = await res.text();
+    assert.match(text, /^pairvol_pair_state\{[^}]*pair="db"[^}]*attribute="P-VOL"[^}]*state="PAIR"[^}]*\} 1$/m);
+    assert.match(text, /^pairvol_pair_copy_ratio\{[^}]*pair="db"[^}]*\} 1$/m);
+    assert.match(text, /^pairvol_peer_connected\{[^}]*\} 1$/m);
+  });
+
   it('writes in PAIR reach the S-VOL before they are acknowledged', async () => {
     assert.equal((await qemuIo(s.a.nbdUri('db-p'), 'write -P 0x21 2M 512K', 'flush')).code, 0);
     const r = await qemuIoRead(s.b.nbdUri('db-s'), 'read -P 0x21 2M 512K');

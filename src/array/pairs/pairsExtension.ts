@@ -5,11 +5,12 @@ import { pairRoutes } from '../api/pairs.js';
 import type { ArrayExtension } from '../main.js';
 import { PeerLink } from '../peer/link.js';
 import { PairManager } from './pairManager.js';
+import { registerPairMetrics } from './pairMetrics.js';
 import { PairStore } from './pairStore.js';
 
 export const pairsExtension: ArrayExtension = {
   name: 'pairs',
-  async start({ config, logger, meta, volumes, exports }) {
+  async start({ config, logger, meta, volumes, exports, metrics }) {
     const log = logger.child({ component: 'pairs' });
     const link = new PeerLink({
       name: config.name,
@@ -32,6 +33,7 @@ export const pairsExtension: ArrayExtension = {
     });
     pairs.open();
     exports.setDeviceResolver((volume, plain) => pairs.deviceFor(volume) ?? plain);
+    registerPairMetrics(metrics.registry, pairs, () => link.connected);
     await link.start();
     return {
       apiPlugins: [(app) => void app.register(pairRoutes, { pairs }), (app) => void app.register(eventRoutes, { pairs })],
