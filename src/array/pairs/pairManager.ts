@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { decidePairCommand, onCopyComplete, onLinkLost, type PairSnapshot } from '../../core/pairCommand.js';
+import { decidePairCommand, onCopyComplete, onLinkLost, onLinkRestored, reconcileOnReconnect, type PairSnapshot } from '../../core/pairCommand.js';
 import { onCopyFailure } from '../../core/fence.js';
 import { decideReserve, decideRelease } from '../../core/reservation.js';
 import { compareGenerations, forkGeneration, type Generation } from '../../core/generation.js';
@@ -556,6 +556,7 @@ export class PairManager implements PairService {
     }
     const r = rt.rec;
     if (!peer.known) {
+      // Not dropped automatically (reconcileOnReconnect's SMPL): the operator deletes it here.
       this.o.log.warn({ pair: r.name }, 'the peer has no record of this pair; it stays suspended');
       return;
     }
@@ -564,7 +565,7 @@ export class PairManager implements PairService {
       return;
     }
     const cmp = compareGenerations(r.generation, peer.generation!);
-    if (peer.state === 'SSWS') {
+    if (reconcileOnReconnect(r.state, peer.state!) === 'SSWS') {
       // The S side was taken over by force: the pair waits for a swap resync from that side.
       // If this P-VOL was written too, both diverged and the operator must choose.
       this.setState(rt, 'SSWS', 'the S-VOL was taken over (SSWS); resolve with swap resync from the S side');
@@ -576,10 +577,11 @@ export class PairManager implements PairService {
       this.flagSplitBrain(rt, `generations ${cmp}`);
       return;
     }
-    if (r.resyncPending || r.state === 'COPY') {
+    const { next, copy } = onLinkRestored(r.state, r.resyncPending);
+    if (copy === 'bitmap') {
       this.mergeBits(rt, peer.bits);
       r.resyncPending = false;
-      this.setState(rt, 'COPY', 'peer link is back: resuming copy');
+      this.setState(rt, next, 'peer link is back: resuming copy');
       this.pushUpdate(rt, true);
       this.startCopy(rt);
       return;
