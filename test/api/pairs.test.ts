@@ -11,6 +11,7 @@ import type { ArrayEvent, PairCreateRequest, PairInfo } from '../../src/protocol
 import type { PairOp, PairResult, PairService, ReservationResult } from '../../src/array/pairs/pairService.js';
 import { pairRoutes } from '../../src/array/api/pairs.js';
 import { eventRoutes } from '../../src/array/api/events.js';
+import { samplePair } from '../helpers/samplePair.js';
 import { buildControlApi } from '../../src/array/api/server.js';
 import { createLogger } from '../../src/log.js';
 
@@ -27,26 +28,7 @@ function controlApi(service: PairService): FastifyInstance {
 }
 
 function pairInfo(name: string, state: PairState = 'PAIR'): PairInfo {
-  return {
-    name,
-    group: null,
-    attribute: 'P-VOL',
-    state,
-    displayState: state,
-    fence: 'never',
-    localVolume: `${name}-a`,
-    remoteVolume: `${name}-b`,
-    localArray: 'site-a',
-    remoteArray: 'site-b',
-    svolWritable: false,
-    copyPercent: 100,
-    changedPercent: 0,
-    copyRate: 0,
-    peerConnected: true,
-    holder: null,
-    splitBrain: false,
-    access: 'read-write',
-  };
+  return samplePair(name, { state });
 }
 
 /** Records every call that reaches the pair layer; answers from a map of known pairs. */

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API } from '../../src/protocol/control.js';
 import { ArrayProcess } from '../helpers/arrayProcess.js';
+import { seededRandom } from '../helpers/seededRandom.js';
 
 const KILLS = 22;
 const BLOCK = 4096;
@@ -48,17 +49,6 @@ while i < count:
 h.shutdown()
 `;
 
-/** mulberry32: a small seeded PRNG so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface WriterRun {
   verified: boolean;
@@ -106,7 +96,7 @@ test(`every acknowledged write survives ${KILLS} kill -9 of the array`, async ()
     const script = join(array.dir.path, 'writer.py');
     writeFileSync(script, WRITER);
     const verifyFile = join(array.dir.path, 'verify.json');
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     /** block -> tag of the acknowledged write; blocks are never rewritten. */
     const durable = new Map<number, number>();
     let killedWhileWriting = 0;

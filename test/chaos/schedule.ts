@@ -1,7 +1,7 @@
 // The chaos runner's plan: an endless, seeded sequence of faults. It depends on the seed only —
 // targets are named by role ("the ACTIVE host", "the P-VOL's array"), resolved when the step
 // runs — so the same seed always gives the same schedule.
-import { seededRandom } from '../helpers/cluster.js';
+import { seededRandom } from '../helpers/seededRandom.js';
 
 export type FaultKind =
   | 'kill-host' // kill -9 of a host: agent and application die, restarted after the hold

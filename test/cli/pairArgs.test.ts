@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { parsePace, parsePairCommand, renderPairAnswer, takeoverForceWarning } from '../../src/cli/pair.js';
 import { UsageError } from '../../src/cli/output.js';
 import type { PairInfo } from '../../src/protocol/control.js';
+import { samplePair } from '../helpers/samplePair.js';
 
 const request = (line: string) => {
   const [sub, ...args] = line.split(' ').filter((w) => w !== '');
@@ -111,26 +112,7 @@ describe('pair answers', () => {
   });
 
   it('a group answer shows every pair of the group', () => {
-    const pair = (name: string): PairInfo => ({
-      name,
-      group: 'app',
-      attribute: 'P-VOL',
-      state: 'PSUS',
-      displayState: 'PSUS',
-      fence: 'never',
-      localVolume: `${name}-a`,
-      remoteVolume: `${name}-b`,
-      localArray: 'site-a',
-      remoteArray: 'site-b',
-      svolWritable: false,
-      copyPercent: 100,
-      changedPercent: 0,
-      copyRate: 0,
-      peerConnected: true,
-      holder: null,
-      splitBrain: false,
-      access: 'read-write',
-    });
+    const pair = (name: string): PairInfo => samplePair(name, { group: 'app', state: 'PSUS' });
     const lines = renderPairAnswer('pairs', { pairs: [pair('a'), pair('b')] }).split('\n');
     assert.deepEqual(lines.map((l) => /^app +(\w+\([LR]\))/.exec(l)?.[1]).filter(Boolean), ['a(L)', 'a(R)', 'b(L)', 'b(R)']);
   });

@@ -3,27 +3,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PairInfo } from '../../src/protocol/control.js';
 import { formatRate, oppositeAttribute, renderPairTable } from '../../src/cli/pairTable.js';
+import { samplePair } from '../helpers/samplePair.js';
 
-const db: PairInfo = {
-  name: 'db',
-  group: 'app',
-  attribute: 'P-VOL',
-  state: 'PAIR',
-  displayState: 'PAIR',
-  fence: 'data',
-  localVolume: 'db-a',
-  remoteVolume: 'db-b',
-  localArray: 'site-a',
-  remoteArray: 'site-b',
-  svolWritable: false,
-  copyPercent: 100,
-  changedPercent: 0,
-  copyRate: 0,
-  peerConnected: true,
-  holder: null,
-  splitBrain: false,
-  access: 'read-write',
-};
+const db: PairInfo = samplePair('db', { group: 'app', fence: 'data' });
 
 describe('pair display table', () => {
   it('shows one line per side, the peer with the opposite attribute', () => {

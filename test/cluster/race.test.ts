@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API, type ReservationResponse } from '../../src/protocol/control.js';
 import type { Site } from '../../src/lab/lab.js';
-import { startLab, reserveQuorum, quorumInfo, waitQuorumBoth, seededRandom, type TestLab } from '../helpers/cluster.js';
+import { startLab, reserveQuorum, quorumInfo, waitQuorumBoth, type TestLab } from '../helpers/cluster.js';
+import { seededRandom } from '../helpers/seededRandom.js';
 
 describe('determining pair: two hosts racing from a free pair', () => {
   let lab: TestLab;

@@ -11,6 +11,7 @@ import type { AccessView } from '../../src/core/access.js';
 import { dualWriteSanction, safetyHolds, writableBoth } from '../../src/core/invariants.js';
 import { FENCES, isAbnormal } from '../../src/core/types.js';
 import type { Attribute, Fence, PairState } from '../../src/core/types.js';
+import { seededRandom } from '../helpers/seededRandom.js';
 
 interface Side {
   attribute: Attribute;
@@ -40,17 +41,6 @@ const COMMANDS: PairCommand[] = [
   { kind: 'takeover', force: true },
 ];
 
-/** Deterministic PRNG (mulberry32) so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function side(attribute: Attribute, state: PairState, svolWritable = false): Side {
   return { attribute, state, svolWritable, pvolTakeover: false, resyncPending: false };
@@ -155,7 +145,7 @@ function starts(): World[] {
 }
 
 test('safety: no two volumes of a pair accept writes unless --force or --svol-writable explains it', () => {
-  const rnd = random(20240611);
+  const rnd = seededRandom(20240611);
   const seen = new Set<string>();
   const sanctions = new Set<string>();
   for (const start of starts()) {

@@ -69,17 +69,6 @@ export class SafetySampler {
   }
 }
 
-/** A small seeded PRNG (mulberry32), so a failing race round can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the lab's hosts say they are, as "a:ACTIVE b:STANDBY" (for assertion messages). */
 export async function roles(lab: Lab): Promise<string> {
