@@ -42,7 +42,8 @@ export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-const hostPort = z.string().transform((text, ctx) => {
+/** A "host:port" config value, parsed (shared with the host config). */
+export const hostPort = z.string().transform((text, ctx) => {
   const hp = parseHostPort(text);
   if (!hp) {
     ctx.addIssue({ code: 'custom', message: `expected "host:port", got "${text}"` });

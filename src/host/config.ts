@@ -2,7 +2,7 @@
 // reported at once, naming its key path; the timing rules of the protocol are checked here too.
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { LOG_LEVELS, parseHostPort, type HostPort, type LogLevel } from '../array/config.js';
+import { LOG_LEVELS, hostPort, type HostPort, type LogLevel } from '../array/config.js';
 import { ConfigError, readYamlConfig, validateConfig } from '../util/yamlConfig.js';
 import { DEFAULT_TIMING, timingProblems, type AgentTiming } from '../core/agent.js';
 
@@ -30,15 +30,6 @@ export interface HostConfig {
   timing: AgentTiming;
   logLevel: LogLevel;
 }
-
-const hostPort = z.string().transform((text, ctx) => {
-  const hp = parseHostPort(text);
-  if (!hp) {
-    ctx.addIssue({ code: 'custom', message: `expected "host:port", got "${text}"` });
-    return z.NEVER;
-  }
-  return hp;
-});
 
 const name = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 . _ -');
 const ms = z.number().int().positive();
