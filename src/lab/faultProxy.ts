@@ -13,14 +13,7 @@ export interface Address {
   port: number;
 }
 
-/** A port on 127.0.0.1 that was free a moment ago. */
-export async function freeLoopbackPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freeLoopbackPort } from './freePort.js';
 
 /** One direction of a relayed connection: a FIFO of chunks, each written at its due time. */
 class DelayedPipe {
