@@ -602,7 +602,11 @@ class Machine {
   standbyTick(): void {
     const s = this.s;
     const alive = alivePeers(s, this.now);
-    const idle = alive.length > 0 && alive.every(([, p]) => !BUSY_ROLES.includes(p.role));
+    // The preferred host keeps claiming while a peer challenges: like a live holder renewing, it
+    // must get its RESERVE in within the challenger's challengeWait (e.g. its array just came back
+    // with its reservation, which the challenger took for stale). The arrays let only one win.
+    const blocking = s.me.preferred ? BUSY_ROLES.filter((r) => r !== 'CHALLENGING') : BUSY_ROLES;
+    const idle = alive.length > 0 && alive.every(([, p]) => !blocking.includes(p.role));
     s.arbitrationSince = idle ? (s.arbitrationSince ?? this.now) : null;
     if (s.reservationOp !== null || this.now < s.quietUntil) return;
     if (alive.length === 0) {
