@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { abnormal, type CommandResult, type PairState } from '../../src/core/types.js';
-import type { ArrayEvent, PairCreateRequest, PairInfo } from '../../src/protocol/control.js';
+import type { ArrayEvent, PairCreateRequest, PairInfo, PairListResponse } from '../../src/protocol/control.js';
 import type { PairOp, PairResult, PairService, ReservationResult } from '../../src/array/pairs/pairService.js';
 import { pairRoutes } from '../../src/array/api/pairs.js';
 import { eventRoutes } from '../../src/array/api/events.js';
@@ -64,7 +64,7 @@ class PairServiceDouble implements PairService {
     this.calls.push({ method: 'delete', args: [name] });
     return this.answer(name);
   }
-  async groupCommand(group: string, op: PairOp): Promise<CommandResult<{ pairs: PairInfo[] }>> {
+  async groupCommand(group: string, op: PairOp): Promise<PairListResponse> {
     this.calls.push({ method: 'groupCommand', args: [group, op] });
     return { result: 'NORMAL', pairs: this.list().filter((p) => p.group === group) };
   }

@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import { abnormal, type CommandResult, type PairState } from '../../src/core/types.js';
-import type { PairCreateRequest, PairInfo } from '../../src/protocol/control.js';
+import { abnormal, type PairState } from '../../src/core/types.js';
+import type { PairCreateRequest, PairInfo, PairListResponse } from '../../src/protocol/control.js';
 import type { PairOp, PairResult, PairService, ReservationResult } from '../../src/array/pairs/pairService.js';
 import { buildControlApi } from '../../src/array/api/server.js';
 import { pairRoutes } from '../../src/array/api/pairs.js';
@@ -57,7 +57,7 @@ class PairServiceDouble implements PairService {
   async delete(_name: string): Promise<PairResult> {
     return abnormal('peer-unreachable', 'P side down');
   }
-  async groupCommand(_group: string, _op: PairOp): Promise<CommandResult<{ pairs: PairInfo[] }>> {
+  async groupCommand(_group: string, _op: PairOp): Promise<PairListResponse> {
     return abnormal('not-found', 'no group');
   }
   async reserve(_name: string, _host: string): Promise<ReservationResult> {

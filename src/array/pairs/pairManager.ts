@@ -11,7 +11,7 @@ import { onCopyFailure } from '../../core/fence.js';
 import { decideReserve, decideRelease } from '../../core/reservation.js';
 import { compareGenerations, forkGeneration, type Generation } from '../../core/generation.js';
 import { abnormal, displayState, type Abnormal, type Attribute, type PairState, type Reason } from '../../core/types.js';
-import type { ArrayEvent, PairCreateRequest, PairInfo } from '../../protocol/control.js';
+import type { ArrayEvent, PairCreateRequest, PairInfo, PairListResponse } from '../../protocol/control.js';
 import type { Logger } from '../../log.js';
 import type { PeerLink } from '../peer/link.js';
 import type { VolumeStore } from '../volumeStore.js';
@@ -231,7 +231,7 @@ export class PairManager implements PairService {
     return now ? this.normal(now) : { result: 'NORMAL', pair: asDeleted(before) };
   }
 
-  groupCommand(group: string, op: PairOp): Promise<import('../../core/types.js').CommandResult<{ pairs: PairInfo[] }>> {
+  groupCommand(group: string, op: PairOp): Promise<PairListResponse> {
     return this.queue.run(`group:${group}`, async () => {
       const members = [...this.pairs.values()].filter((rt) => rt.rec.group === group);
       if (members.length === 0) return abnormal('not-found', `no pairs in group ${group}`);
@@ -240,7 +240,7 @@ export class PairManager implements PairService {
       }
       if (members[0].rec.attribute === 'S-VOL') {
         if (!this.o.link.connected) return abnormal('peer-unreachable', `the P side of group ${group} cannot be reached`);
-        const res = await this.forward<import('../../core/types.js').CommandResult<{ pairs: PairInfo[] }>>(PeerKind.group, { group, op } satisfies GroupMsg);
+        const res = await this.forward<PairListResponse>(PeerKind.group, { group, op } satisfies GroupMsg);
         if (res.result === 'ABNORMAL') return res;
         return { result: 'NORMAL', pairs: members.map((rt) => this.info(rt)) };
       }
@@ -249,7 +249,7 @@ export class PairManager implements PairService {
   }
 
   /** All members are decided first; only when every one is accepted do they change, in one turn. */
-  private async groupOnPrimary(members: PairRuntime[], op: PairOp): Promise<import('../../core/types.js').CommandResult<{ pairs: PairInfo[] }>> {
+  private async groupOnPrimary(members: PairRuntime[], op: PairOp): Promise<PairListResponse> {
     for (const rt of members) {
       const d = decidePairCommand(this.snapshot(rt), 'P-VOL', op, { peerReachable: this.o.link.connected });
       if ('result' in d) return abnormal(d.reason, `${rt.rec.name}: ${d.message}`);
@@ -333,9 +333,8 @@ export class PairManager implements PairService {
     r.holder = null;
     this.o.store.save(r);
     this.emit(rt, from, 'COPY', 'swap: this volume is now the S-VOL');
-    const bits = Buffer.from(rt.tracker.dirty.bits).toString('base64');
     try {
-      await this.o.link.request(PeerKind.promote, { name: r.name, bits, generation: r.generation } satisfies PromoteMsg);
+      await this.promotePeer(rt);
     } catch (err) {
       // The peer may or may not have taken the P-VOL role; `swapping` makes the next link-up finish it.
       this.o.log.warn({ pair: r.name, err: (err as Error).message }, 'swap: peer did not confirm the promotion; will retry at reconnect');
@@ -535,10 +534,14 @@ export class PairManager implements PairService {
     }
   }
 
+  /** Tell the peer to take the P-VOL role, with our changed regions (idempotent: a retry is answered as done). */
+  private async promotePeer(rt: PairRuntime): Promise<void> {
+    await this.o.link.request(PeerKind.promote, { name: rt.rec.name, bits: dirtyBits(rt), generation: rt.rec.generation } satisfies PromoteMsg);
+  }
+
   private async retryPromote(rt: PairRuntime): Promise<void> {
-    const bits = Buffer.from(rt.tracker.dirty.bits).toString('base64');
     try {
-      await this.o.link.request(PeerKind.promote, { name: rt.rec.name, bits, generation: rt.rec.generation } satisfies PromoteMsg);
+      await this.promotePeer(rt);
       this.finishSwap(rt);
     } catch (err) {
       this.o.log.warn({ pair: rt.rec.name, err: (err as Error).message }, 'swap still not confirmed by the peer');
@@ -628,7 +631,7 @@ export class PairManager implements PairService {
     });
     link.onRequest(PeerKind.promote, (m: PromoteMsg) => this.peerPromote(m));
     link.onRequest(PeerKind.sync, (m: SyncMsg) => this.peerSync(m));
-    link.onRequest(PeerKind.bits, (m: NameMsg) => ({ bits: Buffer.from(this.sideOf(m.name, 'S-VOL').tracker.dirty.bits).toString('base64') }));
+    link.onRequest(PeerKind.bits, (m: NameMsg) => ({ bits: dirtyBits(this.sideOf(m.name, 'S-VOL')) }));
     link.onRequest(PeerKind.reset, (m: NameMsg) =>
       this.queue.run(m.name, async () => {
         const rt = this.sideOf(m.name, 'P-VOL');
@@ -733,7 +736,7 @@ export class PairManager implements PairService {
       state: r.state,
       generation: r.generation,
       diverged: rt.rec.diverged,
-      bits: Buffer.from(rt.tracker.dirty.bits).toString('base64'),
+      bits: dirtyBits(rt),
     };
   }
 
@@ -818,6 +821,11 @@ export class PairManager implements PairService {
 }
 
 type DeleteOp = { kind: 'delete' };
+
+/** A side's changed regions as they cross the peer link (base64 of the bitmap bytes). */
+function dirtyBits(rt: PairRuntime): string {
+  return Buffer.from(rt.tracker.dirty.bits).toString('base64');
+}
 
 /** How a pair reads once it is deleted: both volumes are simple volumes again. */
 function asDeleted(info: PairInfo): PairInfo {

@@ -2,7 +2,7 @@
 // Implemented by PairManager (src/array/pairs/pairManager.ts).
 import type { EventEmitter } from 'node:events';
 import type { CommandResult, PairState } from '../../core/types.js';
-import type { ArrayEvent, PairCreateRequest, PairInfo } from '../../protocol/control.js';
+import type { ArrayEvent, PairCreateRequest, PairInfo, PairListResponse } from '../../protocol/control.js';
 
 export type PairOp =
   | { kind: 'split'; svolWritable: boolean }
@@ -20,7 +20,7 @@ export interface PairService {
   command(name: string, op: PairOp): Promise<PairResult>;
   delete(name: string): Promise<PairResult>;
   /** Split or resync every pair of a consistency group as one step. */
-  groupCommand(group: string, op: PairOp): Promise<CommandResult<{ pairs: PairInfo[] }>>;
+  groupCommand(group: string, op: PairOp): Promise<PairListResponse>;
   reserve(name: string, host: string): Promise<ReservationResult>;
   release(name: string, host: string): Promise<ReservationResult>;
   reset(name: string): Promise<ReservationResult>;
