@@ -5,6 +5,7 @@
 // Safety does not rest on this machine: the array grants the determining pair to at most one
 // host (§6.1). The machine's job is liveness (someone runs the application) and stopping the
 // application as soon as this host can no longer prove it holds the reservation.
+import { invariant } from './assert.js';
 
 /** What this host is doing, as announced in every heartbeat. */
 export type Role =
@@ -224,7 +225,21 @@ export function step(prev: AgentState, event: AgentEvent, now: number): StepResu
     m.onTick();
     m.continueShutdown();
   }
+  assertAgentState(m.s);
   return { state: m.s, actions: m.actions };
+}
+
+/** What every step must leave true; a violation stops the agent (src/core/assert.ts). */
+export function agentStateProblem(s: AgentState): string | null {
+  if ((s.role === 'ACTIVE' || s.role === 'PROMOTING') && !s.holding) return `${s.role} without holding the reservation`;
+  if (s.challengeWaitUntil !== null && s.role !== 'CHALLENGING') return `a challenge pending in ${s.role}`;
+  if (s.role === 'CHALLENGING' && s.holding) return 'CHALLENGING while holding the reservation';
+  return null;
+}
+
+function assertAgentState(s: AgentState): void {
+  const problem = agentStateProblem(s);
+  invariant(problem === null, () => `agent ${s.me.name}: ${problem}`);
 }
 
 class Machine {

@@ -11,10 +11,10 @@ import {
   type AgentState,
   type Role,
 } from '../core/agent.js';
+import { systemClock, type Clock, type Timer } from '../ports/clock.js';
+import type { HeartbeatSender, PairControl, Resources } from '../ports/hostPorts.js';
 import type { HostConfig } from './config.js';
-import type { Heartbeat, HeartbeatMessage, HeartbeatPath } from './heartbeat.js';
-import type { PairedVolumeControl } from './pairedVolumeControl.js';
-import type { ResourceSet } from './resources.js';
+import type { HeartbeatMessage, HeartbeatPath } from './heartbeat.js';
 
 const TICK_MS = 50;
 const KEEP_EVENTS = 50;
@@ -28,38 +28,57 @@ export interface AgentEventRecord {
 }
 
 export interface AgentDeps {
-  config: HostConfig;
-  control: PairedVolumeControl;
-  resources: ResourceSet;
-  heartbeat: Heartbeat;
+  config: Pick<HostConfig, 'name' | 'preferred' | 'determining' | 'timing'> & { resources: { pairs: string[] }[] };
+  control: PairControl;
+  resources: Resources;
+  heartbeat: HeartbeatSender;
   logger: Logger;
+  clock?: Clock;
   /** Called once the machine has stopped the application and released (shutdown). */
   onExit: () => void;
 }
 
 export class HostAgent {
   private state: AgentState;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private readonly recent: AgentEventRecord[] = [];
-  private readonly started = performance.now();
+  private readonly clock: Clock;
+  private readonly started: number;
+  /** Set when the process is gone (simulated crash): results of actions still running are dropped. */
+  private dead = false;
 
   constructor(private readonly deps: AgentDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.started = this.clock.now();
     this.state = initialAgentState({ name: deps.config.name, preferred: deps.config.preferred }, deps.config.timing, 0);
   }
 
   /** Milliseconds since the agent started: monotonic, immune to wall-clock jumps. */
   private now(): number {
-    return performance.now() - this.started;
+    return this.clock.now() - this.started;
   }
 
   start(): void {
     this.dispatch({ type: 'tick' });
-    this.timer = setInterval(() => this.dispatch({ type: 'tick' }), TICK_MS);
+    this.scheduleTick();
+  }
+
+  private scheduleTick(): void {
+    this.timer = this.clock.after(TICK_MS, () => {
+      this.dispatch({ type: 'tick' });
+      if (this.timer) this.scheduleTick();
+    });
   }
 
   stopTimers(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
+  }
+
+  /** The process is gone: no timer fires and no result is fed in any more. */
+  kill(): void {
+    this.dead = true;
+    this.stopTimers();
   }
 
   get role(): Role {
@@ -95,6 +114,7 @@ export class HostAgent {
   }
 
   private dispatch(event: AgentEvent): void {
+    if (this.dead) return;
     const { state, actions } = step(this.state, event, this.now());
     this.state = state;
     for (const action of actions) this.execute(action);
@@ -107,7 +127,7 @@ export class HostAgent {
         heartbeat.send(action.message);
         return;
       case 'log-event': {
-        const record = { time: new Date().toISOString(), level: action.level, event: action.event, role: action.role, reason: action.reason };
+        const record = { time: this.clock.isoTime(), level: action.level, event: action.event, role: action.role, reason: action.reason };
         this.recent.push(record);
         if (this.recent.length > KEEP_EVENTS) this.recent.shift();
         logger[action.level]({ event: action.event, role: action.role }, action.reason);

@@ -3,7 +3,8 @@
 // optional rate limit. A region read and its send happen in the same event-loop turn, and host
 // writes are sent in the order they are written, so the S side applies a copy and the host
 // writes that race with it in the order they happened on the P-VOL.
-import type { PeerLink } from '../peer/link.js';
+import type { Timer } from '../../ports/clock.js';
+import type { PeerTransport } from '../../ports/peerTransport.js';
 import { DataFlag } from './dataFlags.js';
 import type { RegionRun } from './regionTracker.js';
 import type { PairRuntime } from './pairRuntime.js';
@@ -21,17 +22,19 @@ export class CopyEngine {
   private inFlight = 0;
   private cursor = 0;
   private copiedBytes = 0;
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
   /** Recent (time, bytes) samples for the rate shown by `pair display`. */
   private samples: { t: number; bytes: number }[] = [];
-  private paceTimer: NodeJS.Timeout | null = null;
+  private paceTimer: Timer | null = null;
 
   constructor(
     private readonly rt: PairRuntime,
-    private readonly link: PeerLink,
+    private readonly link: PeerTransport,
     private readonly events: CopyEvents,
     private readonly pace: number,
-  ) {}
+  ) {
+    this.startedAt = rt.clock.now();
+  }
 
   start(): void {
     if (this.running) return;
@@ -41,7 +44,7 @@ export class CopyEngine {
 
   stop(): void {
     this.running = false;
-    if (this.paceTimer) clearTimeout(this.paceTimer);
+    this.paceTimer?.cancel();
     this.paceTimer = null;
   }
 
@@ -51,7 +54,7 @@ export class CopyEngine {
 
   /** Bytes per second over the last few seconds. */
   rate(): number {
-    const now = Date.now();
+    const now = this.rt.clock.now();
     this.samples = this.samples.filter((s) => now - s.t < 3000);
     const bytes = this.samples.reduce((n, s) => n + s.bytes, 0);
     const span = Math.max(1, Math.min(3000, now - this.startedAt));
@@ -65,10 +68,10 @@ export class CopyEngine {
       if (this.paceTimer) return;
       const wait = this.paceDelay();
       if (wait > 0) {
-        this.paceTimer = setTimeout(() => {
+        this.paceTimer = this.rt.clock.after(wait, () => {
           this.paceTimer = null;
           this.pump();
-        }, wait);
+        });
         return;
       }
       let run = tracker.takeDirtyRun(this.cursor, runRegions);
@@ -106,7 +109,7 @@ export class CopyEngine {
         () => {
           this.inFlight--;
           this.copiedBytes += length;
-          this.samples.push({ t: Date.now(), bytes: length });
+          this.samples.push({ t: this.rt.clock.now(), bytes: length });
           this.rt.tracker.endInflight(run, true);
           this.pump();
         },
@@ -127,7 +130,7 @@ export class CopyEngine {
   /** Milliseconds to wait before the next run so that the average rate stays under `pace`. */
   private paceDelay(): number {
     if (this.pace <= 0) return 0;
-    const elapsed = Date.now() - this.startedAt;
+    const elapsed = this.rt.clock.now() - this.startedAt;
     const allowedAt = (this.copiedBytes / this.pace) * 1000;
     return Math.max(0, Math.ceil(allowedAt - elapsed));
   }

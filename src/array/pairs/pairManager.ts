@@ -3,9 +3,6 @@
 // commands given to the S side are forwarded to it. Every change is persisted before it is
 // acted upon or answered; each command on a pair runs alone (per-pair queue).
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { decidePairCommand, onCopyComplete, onLinkLost, onLinkRestored, reconcileOnReconnect, type PairSnapshot } from '../../core/pairCommand.js';
 import { onCopyFailure } from '../../core/fence.js';
 import { decideReserve, decideRelease } from '../../core/reservation.js';
@@ -13,12 +10,15 @@ import { compareGenerations, forkGeneration, type Generation } from '../../core/
 import { abnormal, displayState, type Abnormal, type Attribute, type PairState, type Reason } from '../../core/types.js';
 import type { ArrayEvent, PairCreateRequest, PairInfo, PairListResponse } from '../../protocol/control.js';
 import type { Logger } from '../../log.js';
-import type { PeerLink } from '../peer/link.js';
-import type { VolumeStore } from '../volumeStore.js';
+import type { Clock, Timer } from '../../ports/clock.js';
+import type { IdSource } from '../../ports/ids.js';
+import type { PairRecordStore, RegionStore, VolumeDirectory } from '../../ports/pairStorage.js';
+import type { PeerTransport } from '../../ports/peerTransport.js';
+import type { BlockDevice } from '../blockDevice.js';
+import { assertPairRecord } from '../../core/pairInvariants.js';
 import { CopyEngine } from './copyEngine.js';
 import { PairRuntime } from './pairRuntime.js';
 import { recordFromCreate, type PairRecord } from './pairRecord.js';
-import type { PairStore } from './pairStore.js';
 import type { PairOp, PairResult, PairService, ReservationResult } from './pairService.js';
 import {
   PeerKind,
@@ -34,17 +34,24 @@ import {
 } from './peerMessages.js';
 import { RegionTracker } from './regionTracker.js';
 import { SerialQueue } from './serialQueue.js';
+import { VolumeRoute } from './volumeRoute.js';
 
 export interface PairManagerOptions {
   name: string;
-  dataDir: string;
   regionSize: number;
   defaultPace: number;
-  store: PairStore;
-  volumes: VolumeStore;
-  link: PeerLink;
+  store: PairRecordStore;
+  regions: RegionStore;
+  volumes: VolumeDirectory;
+  link: PeerTransport;
   log: Logger;
+  clock: Clock;
+  ids: IdSource;
+  /** How often a pair that is out of step with its peer (suspended with a resync pending, a swap unconfirmed, an update unanswered) is retried while the link is up. */
+  repairIntervalMs?: number;
 }
+
+const DEFAULT_REPAIR_MS = 1000;
 
 const REASON_PREFIX = /^([a-z-]+): (.*)$/s;
 
@@ -52,11 +59,12 @@ export class PairManager implements PairService {
   readonly events = new EventEmitter();
   private readonly pairs = new Map<string, PairRuntime>();
   private readonly queue = new SerialQueue();
-  private readonly bitmapDir: string;
+  /** One stable NBD face per volume: every request is routed by the volume's role when it executes. */
+  private readonly routes = new Map<string, VolumeRoute>();
+  private repairTimer: Timer | null = null;
+  private closed = false;
 
   constructor(private readonly o: PairManagerOptions) {
-    this.bitmapDir = join(o.dataDir, 'bitmaps');
-    mkdirSync(this.bitmapDir, { recursive: true });
     this.events.setMaxListeners(0);
   }
 
@@ -68,30 +76,55 @@ export class PairManager implements PairService {
       const next = onLinkLost(rec.state);
       if (next !== rec.state) {
         this.o.log.info({ pair: rec.name, from: rec.state, to: next }, 'pair was copying or paired at start: suspended until the peer link is up');
-        rec.resyncPending = true;
+        // Only the P side keeps a resync pending; the S side follows what the P side decides.
+        rec.resyncPending = rec.attribute === 'P-VOL' && !rec.splitBrain;
         this.setState(rt, next, 'array restarted');
       }
     }
-    this.o.volumes.setInUseLookup((volume) => {
-      for (const rt of this.pairs.values()) if (rt.rec.localVolume === volume) return rt.rec.name;
-      return undefined;
-    });
     this.registerPeerHandlers();
     this.o.link.on('up', () => void this.onLinkUp());
     this.o.link.on('down', (reason: string) => this.onLinkDown(reason));
+    this.scheduleRepair();
   }
 
   close(): void {
+    this.closed = true;
+    this.repairTimer?.cancel();
     for (const rt of this.pairs.values()) {
       rt.copy?.stop();
       rt.tracker.close();
     }
   }
 
-  /** The device the NBD server exports for a volume: paired volumes get the pair's rules. */
-  deviceFor(volumeName: string): PairRuntime['device'] | undefined {
+  /** The pair a volume belongs to, if any. */
+  pairOfVolume(volumeName: string): string | undefined {
+    for (const rt of this.pairs.values()) if (rt.rec.localVolume === volumeName) return rt.rec.name;
+    return undefined;
+  }
+
+  /**
+   * The device the NBD server exports for a volume. It is the same object for the volume's
+   * whole life, and it routes each request when it executes: to the pair's rules while the
+   * volume is paired, to the plain volume otherwise. So a role change (create, delete, swap,
+   * takeover, split) reaches connections of any age.
+   */
+  routeFor(volumeName: string, plain: BlockDevice): BlockDevice {
+    let route = this.routes.get(volumeName);
+    if (!route || route.plain !== plain) {
+      route = new VolumeRoute(plain, () => this.pairedDeviceOf(volumeName));
+      this.routes.set(volumeName, route);
+    }
+    return route;
+  }
+
+  private pairedDeviceOf(volumeName: string): BlockDevice | undefined {
     for (const rt of this.pairs.values()) if (rt.rec.localVolume === volumeName) return rt.device;
     return undefined;
+  }
+
+  /** Requests that began on the volume's earlier role have finished (called after a role change). */
+  private async drainVolume(volumeName: string): Promise<void> {
+    await this.routes.get(volumeName)?.drain();
   }
 
   // ---------------------------------------------------------------- queries
@@ -145,13 +178,13 @@ export class PairManager implements PairService {
         finish();
         resolve(this.normal(this.pairs.get(name)!));
       };
-      const timer = setTimeout(() => {
+      const timer = this.o.clock.after(timeoutMs, () => {
         finish();
         const cur = this.pairs.get(name);
         resolve(abnormal('invalid-state', `pair ${name} did not reach ${state} within ${timeoutMs} ms (now ${cur ? cur.rec.state : 'deleted'})`));
-      }, timeoutMs);
+      });
       const finish = () => {
-        clearTimeout(timer);
+        timer.cancel();
         this.events.off('event', onEvent);
       };
       this.events.on('event', onEvent);
@@ -165,12 +198,12 @@ export class PairManager implements PairService {
       if (this.pairs.has(req.name)) return abnormal('exists', `pair ${req.name} already exists`);
       const vol = this.o.volumes.get(req.pvol);
       if (!vol) return abnormal('not-found', `no volume named ${req.pvol} on array ${this.o.name}`);
-      const user = this.o.volumes.isInUse(req.pvol);
+      const user = this.pairOfVolume(req.pvol);
       if (user) return abnormal('invalid-state', `volume ${req.pvol} is already in pair ${user}`);
       const peerName = this.o.link.peerName;
       if (!this.o.link.connected || !peerName) return abnormal('peer-unreachable', 'the peer array is not connected');
       const state: PairState = req.nocopy ? 'PAIR' : 'COPY';
-      const generation: Generation = { current: randomUUID(), parent: null };
+      const generation: Generation = { current: this.o.ids.next(), parent: null };
       const msg: CreateMsg = {
         name: req.name,
         group: req.group ?? null,
@@ -294,7 +327,7 @@ export class PairManager implements PairService {
     }
     r.state = d.next;
     if (holder !== undefined) r.holder = holder;
-    this.o.store.save(r);
+    this.persist(rt);
     this.emit(rt, from, d.next, `${op.kind} given to the ${givenTo}`);
     if (d.next === 'COPY') await this.beginResync(rt);
     else this.pushUpdate(rt, false);
@@ -305,9 +338,9 @@ export class PairManager implements PairService {
   private svolTakeover(rt: PairRuntime): PairResult {
     const from = rt.rec.state;
     rt.rec.state = 'SSWS';
-    rt.rec.generation = forkGeneration(rt.rec.generation, randomUUID());
+    rt.rec.generation = forkGeneration(rt.rec.generation, this.o.ids.next());
     rt.rec.diverged = true;
-    this.o.store.save(rt.rec);
+    this.persist(rt);
     this.o.log.warn({ pair: rt.rec.name, from }, 'FORCED S-VOL TAKEOVER (SSWS): writes acknowledged by the P-VOL after the link failed are not on this volume; possible data loss');
     this.emit(rt, from, 'SSWS', 'forced S-VOL takeover (--force): possible data-loss point');
     return this.normal(rt);
@@ -331,7 +364,7 @@ export class PairManager implements PairService {
     r.resyncPending = false;
     r.splitBrain = false;
     r.holder = null;
-    this.o.store.save(r);
+    this.persist(rt);
     this.emit(rt, from, 'COPY', 'swap: this volume is now the S-VOL');
     try {
       await this.promotePeer(rt);
@@ -349,7 +382,7 @@ export class PairManager implements PairService {
     rt.rec.swapping = false;
     rt.tracker.clearDirty();
     rt.rec.diverged = false;
-    this.o.store.save(rt.rec);
+    this.persist(rt);
   }
 
   // ---------------------------------------------------------------- reservations (SPEC §6.1, §6.2)
@@ -407,7 +440,7 @@ export class PairManager implements PairService {
     if (from === 'COPY' || from === 'PAIR' || from === 'PSUE') rt.rec.state = 'PSUS';
     rt.rec.resyncPending = false;
     rt.rec.holder = null;
-    this.o.store.save(rt.rec);
+    this.persist(rt);
     if (from !== rt.rec.state) this.emit(rt, from, rt.rec.state, why);
     this.pushUpdate(rt, false);
     if (this.o.link.connected) await this.o.link.request(PeerKind.dropHolder, { name: rt.rec.name } satisfies NameMsg).catch(() => undefined);
@@ -427,7 +460,7 @@ export class PairManager implements PairService {
   private setHolder(rt: PairRuntime, holder: string | null): void {
     if (rt.rec.holder === holder) return;
     rt.rec.holder = holder;
-    this.o.store.save(rt.rec);
+    this.persist(rt);
     this.events.emit('event', this.event(rt, { type: 'reservation', holder }));
   }
 
@@ -459,7 +492,7 @@ export class PairManager implements PairService {
     rt.copy?.stop();
     rt.rec.remoteMarked = false;
     rt.rec.copyTotal = Math.max(1, rt.tracker.dirtyCount());
-    this.o.store.save(rt.rec);
+    this.persist(rt);
     rt.copy = new CopyEngine(rt, this.o.link, { done: (x) => this.copyDone(x), failed: (x, err) => this.linkFailure(x, err) }, rt.rec.pace);
     rt.copy.start();
   }
@@ -479,7 +512,7 @@ export class PairManager implements PairService {
     rt.copy?.stop();
     const next = onLinkLost(rt.rec.state);
     if (next === rt.rec.state) return;
-    rt.rec.resyncPending = true;
+    rt.rec.resyncPending = rt.rec.attribute === 'P-VOL' && !rt.rec.splitBrain;
     this.setState(rt, next, `remote copy failed: ${(cause as Error)?.message ?? String(cause)}`);
   }
 
@@ -499,7 +532,7 @@ export class PairManager implements PairService {
     );
     if (ok) {
       rt.rec.remoteMarked = true;
-      this.o.store.save(rt.rec);
+      this.persist(rt);
     }
     return ok;
   }
@@ -510,21 +543,21 @@ export class PairManager implements PairService {
     // when suspended, an S-VOL after a forced takeover. An S-VOL split --svol-writable is
     // overwritten by the next resync by design (Hitachi semantics) and does not fork.
     if (rt.rec.attribute === 'P-VOL' || rt.rec.state === 'SSWS') {
-      rt.rec.generation = forkGeneration(rt.rec.generation, randomUUID());
+      rt.rec.generation = forkGeneration(rt.rec.generation, this.o.ids.next());
     }
-    this.o.store.save(rt.rec);
+    this.persist(rt);
   }
 
   // ---------------------------------------------------------------- link up / down
 
   private onLinkDown(reason: string): void {
     this.o.log.warn({ reason }, 'peer link down');
-    this.events.emit('event', { time: new Date().toISOString(), array: this.o.name, type: 'peer', detail: `down: ${reason}` } satisfies ArrayEvent);
+    this.events.emit('event', { time: this.o.clock.isoTime(), array: this.o.name, type: 'peer', detail: `down: ${reason}` } satisfies ArrayEvent);
     for (const rt of this.pairs.values()) this.linkFailure(rt, new Error(`peer link down: ${reason}`));
   }
 
   private async onLinkUp(): Promise<void> {
-    this.events.emit('event', { time: new Date().toISOString(), array: this.o.name, type: 'peer', detail: `up: ${this.o.link.peerName}` } satisfies ArrayEvent);
+    this.events.emit('event', { time: this.o.clock.isoTime(), array: this.o.name, type: 'peer', detail: `up: ${this.o.link.peerName}` } satisfies ArrayEvent);
     for (const rt of [...this.pairs.values()]) {
       if (rt.rec.swapping) {
         void this.queue.run(rt.rec.name, () => this.retryPromote(rt));
@@ -540,6 +573,7 @@ export class PairManager implements PairService {
   }
 
   private async retryPromote(rt: PairRuntime): Promise<void> {
+    if (this.pairs.get(rt.rec.name) !== rt || !rt.rec.swapping) return;
     try {
       await this.promotePeer(rt);
       this.finishSwap(rt);
@@ -560,7 +594,12 @@ export class PairManager implements PairService {
     const r = rt.rec;
     if (!peer.known) {
       // Not dropped automatically (reconcileOnReconnect's SMPL): the operator deletes it here.
-      this.o.log.warn({ pair: r.name }, 'the peer has no record of this pair; it stays suspended');
+      this.o.log.warn({ pair: r.name }, 'the peer has no record of this pair; it stays suspended until deleted here');
+      rt.unconfirmed = false;
+      if (r.resyncPending) {
+        r.resyncPending = false;
+        this.persist(rt);
+      }
       return;
     }
     if (peer.attribute === 'P-VOL') {
@@ -584,6 +623,8 @@ export class PairManager implements PairService {
     if (copy === 'bitmap') {
       this.mergeBits(rt, peer.bits);
       r.resyncPending = false;
+      // Copying again: the fence-data override of a P-VOL takeover has done its job.
+      r.pvolTakeover = false;
       this.setState(rt, next, 'peer link is back: resuming copy');
       this.pushUpdate(rt, true);
       this.startCopy(rt);
@@ -593,9 +634,12 @@ export class PairManager implements PairService {
   }
 
   private flagSplitBrain(rt: PairRuntime, why: string): void {
+    rt.copy?.stop();
+    const from = rt.rec.state;
+    if (from === 'COPY' || from === 'PAIR') rt.rec.state = 'PSUE';
     rt.rec.splitBrain = true;
     rt.rec.resyncPending = false;
-    this.o.store.save(rt.rec);
+    this.persist(rt);
     this.o.log.error({ pair: rt.rec.name, why }, 'SPLIT BRAIN: automatic resync refused; choose with `pairvol pair resync NAME --discard local|remote`');
     this.events.emit('event', this.event(rt, { type: 'pair-state', detail: `split brain: ${why}` }));
     this.pushUpdate(rt, false);
@@ -653,19 +697,21 @@ export class PairManager implements PairService {
     return rt;
   }
 
-  private peerCreate(m: CreateMsg): object {
+  private async peerCreate(m: CreateMsg): Promise<object> {
     if (this.pairs.has(m.name)) throw encodeReason('exists', `pair ${m.name} already exists on array ${this.o.name}`);
     const vol = this.o.volumes.get(m.svol);
     if (!vol) throw encodeReason('not-found', `no volume named ${m.svol} on array ${this.o.name}`);
-    const user = this.o.volumes.isInUse(m.svol);
+    const user = this.pairOfVolume(m.svol);
     if (user) throw encodeReason('invalid-state', `volume ${m.svol} on array ${this.o.name} is already in pair ${user}`);
     if (vol.size !== m.size) throw encodeReason('invalid-state', `S-VOL ${m.svol} is ${vol.size} bytes, the P-VOL ${m.pvol} is ${m.size}: sizes must match`);
     if (m.regionSize !== this.o.regionSize) throw encodeReason('invalid-state', `regionSize differs between arrays (${m.regionSize} vs ${this.o.regionSize})`);
     const rec = recordFromCreate(m, 'S-VOL', m.pvolArray);
-    this.o.store.save(rec);
     const rt = this.attach(rec)!;
+    this.persist(rt);
     rt.tracker.clearDirty();
     this.emit(rt, 'SMPL', m.state, 'pair created by the P side');
+    // Host writes that began before this volume became an S-VOL finish before the P side starts copying.
+    await this.drainVolume(rec.localVolume);
     return {};
   }
 
@@ -682,7 +728,7 @@ export class PairManager implements PairService {
       rt.rec.diverged = false;
     }
     r.state = m.state;
-    this.o.store.save(r);
+    this.persist(rt);
     if (m.clearBits) rt.tracker.clearDirty();
     if (from !== r.state) this.emit(rt, from, r.state, 'state from the P side');
     return {};
@@ -714,10 +760,10 @@ export class PairManager implements PairService {
     // copy completes is not mistaken for a split brain; the completed copy makes a fresh one.
     r.generation = m.generation;
     rt.rec.diverged = false;
-    this.o.store.save(r);
+    this.persist(rt);
     this.emit(rt, from, 'COPY', 'swap: this volume is now the P-VOL');
     // The copy starts after the reply, so the old P side has finished becoming the S-VOL.
-    setImmediate(() => {
+    this.o.clock.defer(() => {
       if (this.pairs.get(r.name) === rt && r.attribute === 'P-VOL' && r.state === 'COPY') {
         this.pushUpdate(rt, false);
         this.startCopy(rt);
@@ -748,8 +794,8 @@ export class PairManager implements PairService {
       this.o.log.error({ pair: rec.name, volume: rec.localVolume }, 'pair record names a volume that is not available; pair not loaded');
       return undefined;
     }
-    const tracker = RegionTracker.open(join(this.bitmapDir, `${rec.name}.bitmap`), vol.size, this.o.regionSize);
-    const rt = new PairRuntime(rec, vol.device, tracker, this.o.link, {
+    const tracker = RegionTracker.open(this.o.regions.open(rec.name, RegionTracker.byteLength(vol.size, this.o.regionSize)), vol.size, this.o.regionSize, this.o.clock);
+    const rt = new PairRuntime(rec, vol.device, tracker, this.o.link, this.o.clock, {
       copyFailed: (x, cause) => this.copyFailed(x, cause),
       markRemoteSuspended: (x) => this.markRemoteSuspended(x),
       diverging: (x) => this.diverging(x),
@@ -764,23 +810,83 @@ export class PairManager implements PairService {
     this.o.store.remove(rt.rec.name);
     this.pairs.delete(rt.rec.name);
     rt.tracker.close();
-    rmSync(join(this.bitmapDir, `${rt.rec.name}.bitmap`), { force: true });
+    this.o.regions.remove(rt.rec.name);
     this.events.emit('event', this.event(rt, { type: 'pair-state', from, to: 'SMPL', detail: why }));
   }
 
   private setState(rt: PairRuntime, next: PairState, why: string): void {
     const from = rt.rec.state;
     rt.rec.state = next;
-    this.o.store.save(rt.rec);
+    this.persist(rt);
     if (from !== next) this.emit(rt, from, next, why);
   }
 
-  /** Tell the S side the pair's state (best effort: the next link-up reconciles). */
+  /**
+   * Save the record, after checking that it is one the pair layer may hold. A runtime that is
+   * no longer this array's pair (deleted while a request on it was still running) saves nothing:
+   * a deleted pair must not come back at the next start.
+   */
+  private persist(rt: PairRuntime): void {
+    if (this.pairs.get(rt.rec.name) !== rt) return;
+    assertPairRecord(rt.rec);
+    this.o.store.save(rt.rec);
+  }
+
+  /**
+   * Tell the S side the pair's state. Best effort: an update that cannot be delivered leaves the
+   * pair `unconfirmed`, and the repair pass sends the state again until the S side has it.
+   */
   private pushUpdate(rt: PairRuntime, clearBits: boolean): void {
-    if (!this.o.link.connected || rt.rec.attribute !== 'P-VOL') return;
+    if (rt.rec.attribute !== 'P-VOL') return;
+    const sent = ++rt.updatesSent;
+    rt.unconfirmed = true;
+    if (!this.o.link.connected) return;
     const r = rt.rec;
     const msg: UpdateMsg = { name: r.name, state: r.state, fence: r.fence, group: r.group, svolWritable: r.svolWritable, splitBrain: r.splitBrain, generation: r.generation, clearBits };
-    this.o.link.request(PeerKind.update, msg).catch((err: Error) => this.o.log.warn({ pair: r.name, err: err.message }, 'state update to the S side failed'));
+    this.o.link.request(PeerKind.update, msg).then(
+      () => {
+        if (rt.updatesSent === sent) rt.unconfirmed = false;
+      },
+      (err: Error) => this.o.log.warn({ pair: r.name, err: err.message }, 'state update to the S side failed; the repair pass sends it again'),
+    );
+  }
+
+  // ---------------------------------------------------------------- repair: back in step by itself
+
+  /**
+   * A pair can fall out of step with its peer while the link stays up: a data frame or request
+   * times out (a stalled disk, a slow or lossy link), an update is lost, a swap's promotion was
+   * interrupted. Link-up alone would never retry them, so every repairIntervalMs, while the link
+   * is up, each pair that is out of step is retried: a swap is finished, a suspended P-VOL with a
+   * resync pending is reconciled (and resumes copying when fence and generations allow), an
+   * unconfirmed state is sent again.
+   */
+  private scheduleRepair(): void {
+    if (this.closed) return;
+    this.repairTimer = this.o.clock.after(this.o.repairIntervalMs ?? DEFAULT_REPAIR_MS, () => {
+      this.repairTimer = null;
+      this.repairPass();
+      this.scheduleRepair();
+    });
+  }
+
+  private repairPass(): void {
+    if (!this.o.link.connected) return;
+    for (const rt of [...this.pairs.values()]) {
+      if (rt.repairing) continue;
+      const job = this.repairJob(rt);
+      if (!job) continue;
+      rt.repairing = true;
+      void this.queue.run(rt.rec.name, job).finally(() => (rt.repairing = false));
+    }
+  }
+
+  private repairJob(rt: PairRuntime): (() => Promise<void>) | null {
+    const r = rt.rec;
+    if (r.swapping) return () => this.retryPromote(rt);
+    if (r.attribute !== 'P-VOL') return null;
+    if ((r.resyncPending && !r.splitBrain) || rt.unconfirmed) return () => this.reconcile(rt);
+    return null;
   }
 
   private snapshot(rt: PairRuntime): PairSnapshot {
@@ -794,7 +900,7 @@ export class PairManager implements PairService {
   }
 
   private event(rt: PairRuntime, e: Partial<ArrayEvent> & Pick<ArrayEvent, 'type'>): ArrayEvent {
-    return { time: new Date().toISOString(), array: this.o.name, pair: rt.rec.name, attribute: rt.rec.attribute, ...e };
+    return { time: this.o.clock.isoTime(), array: this.o.name, pair: rt.rec.name, attribute: rt.rec.attribute, ...e };
   }
 
   private normal(rt: PairRuntime): { result: 'NORMAL'; pair: PairInfo } {

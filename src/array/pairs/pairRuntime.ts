@@ -2,8 +2,9 @@
 // tracker, and the host write path (SPEC §3.2 access, §3.3 fence levels, §3.4 bitmaps).
 import { hostAccess } from '../../core/access.js';
 import { BlockError, Errno } from '../blockDevice.js';
-import type { FileBlockDevice } from '../fileBlockDevice.js';
-import type { PeerLink } from '../peer/link.js';
+import type { Clock } from '../../ports/clock.js';
+import type { VolumeIO } from '../../ports/pairStorage.js';
+import type { PeerTransport } from '../../ports/peerTransport.js';
 import type { CopyEngine } from './copyEngine.js';
 import { DataFlag, zeroesPayload } from './dataFlags.js';
 import { PairedDevice } from './pairedDevice.js';
@@ -23,12 +24,18 @@ export interface PairHooks {
 export class PairRuntime {
   readonly device: PairedDevice;
   copy: CopyEngine | null = null;
+  /** The P side's last state update has not been acknowledged by the S side. */
+  unconfirmed = false;
+  updatesSent = 0;
+  /** A repair job for this pair is queued or running. */
+  repairing = false;
 
   constructor(
     public rec: PairRecord,
-    readonly volume: FileBlockDevice,
+    readonly volume: VolumeIO,
     readonly tracker: RegionTracker,
-    private readonly link: PeerLink,
+    readonly link: PeerTransport,
+    readonly clock: Clock,
     private readonly hooks: PairHooks,
   ) {
     this.device = new PairedDevice(this);

@@ -6,7 +6,8 @@
 // flight (lazily, once per event-loop turn). At load every persisted bit counts as dirty, so
 // a copy that was in flight at a crash is copied again.
 import { RegionBitmap } from '../../core/bitmap.js';
-import { BitmapFile } from './bitmapFile.js';
+import type { Clock } from '../../ports/clock.js';
+import type { RegionFile } from '../../ports/pairStorage.js';
 
 export interface RegionRun {
   first: number;
@@ -25,15 +26,20 @@ export class RegionTracker {
   constructor(
     readonly volumeSize: number,
     readonly regionSize: number,
-    private readonly file: BitmapFile,
+    private readonly file: RegionFile,
+    private readonly clock: Pick<Clock, 'defer'>,
   ) {
     this.onDisk = new RegionBitmap(volumeSize, regionSize, Uint8Array.from(file.bytes));
     this.dirty = new RegionBitmap(volumeSize, regionSize, Uint8Array.from(file.bytes));
   }
 
-  static open(path: string, volumeSize: number, regionSize: number): RegionTracker {
-    const regions = Math.ceil(volumeSize / regionSize);
-    return new RegionTracker(volumeSize, regionSize, BitmapFile.open(path, Math.ceil(regions / 8)));
+  static open(file: RegionFile, volumeSize: number, regionSize: number, clock: Pick<Clock, 'defer'>): RegionTracker {
+    return new RegionTracker(volumeSize, regionSize, file, clock);
+  }
+
+  /** Bytes of the bitmap of a volume of this size. */
+  static byteLength(volumeSize: number, regionSize: number): number {
+    return Math.ceil(Math.ceil(volumeSize / regionSize) / 8);
   }
 
   get regionCount(): number {
@@ -144,7 +150,7 @@ export class RegionTracker {
   private scheduleClears(): void {
     if (this.clearScheduled || this.pendingClears.size === 0) return;
     this.clearScheduled = true;
-    setImmediate(() => this.flushClears());
+    this.clock.defer(() => this.flushClears());
   }
 
   private flushClears(): void {
